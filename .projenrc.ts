@@ -1,0 +1,107 @@
+import { awscdk, javascript } from 'projen';
+
+// Versions pinned on purpose: the synthesized templates (and so the snapshots and the
+// compliance findings) depend on them.
+const CDK_VERSION = '2.276.0';
+const CONSTRUCTS_VERSION = '10.5.1';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-health-data-lake',
+  description:
+    'A secure front door for a healthcare data lake: Cognito sign-in, an HTTP API for HL7 v2 messages, ' +
+    'and attribute-based access control (ABAC) with Cognito principal tags on an encrypted S3 bucket.',
+  keywords: ['cdk', 'awscdk', 'healthcare', 'hl7', 'data-lake', 'cognito', 'abac', 's3', 'hipaa'],
+  license: 'Apache-2.0',
+  author: 'cdk-health-data-lake maintainers',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-health-data-lake/cdk-health-data-lake.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  tsconfigDevFile: 'tsconfig.dev.json',
+
+  cdkVersion: CDK_VERSION,
+  cdkVersionPinning: true,
+  constructsVersion: CONSTRUCTS_VERSION,
+  jsiiVersion: '~6.0.0',
+
+  // CI is `.ci/run`; no hosted workflows.
+  github: false,
+  release: false,
+  sampleCode: false,
+
+  publishToPypi: {
+    distName: 'cdk-health-data-lake',
+    module: 'cdk_health_data_lake',
+  },
+
+  // Lambda handlers are discovered from src/**/*.lambda.ts and bundled at build time, so
+  // consumers (TypeScript or Python) never need esbuild or Docker at synth time.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      // Bundle the AWS SDK too: the handler runs with the SDK version it was tested with.
+      externals: [],
+      sourcemap: false,
+    },
+  },
+
+  devDeps: [
+    'cdk-nag@^3.0.2',
+    '@cloud-copilot/iam-simulate@^0.1.173',
+    'fast-check@^4.10.2',
+    'aws-sdk-client-mock@^4.1.0',
+    '@aws-sdk/client-s3@^3.1164.0',
+    '@aws-sdk/client-cognito-identity@^3.1164.0',
+    '@aws-lambda-powertools/logger@^2.36.0',
+    '@aws-lambda-powertools/metrics@^2.36.0',
+    '@types/aws-lambda@^8.10.164',
+    // Benchmark baselines only: existing HL7 v2 parsers our parser is compared with.
+    '@medplum/core@^5.2.13',
+    'simple-hl7@^3.3.0',
+  ],
+
+  jestOptions: {
+    // A snapshot that differs must fail the run, in CI and locally; `npx projen test -u` updates.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      // Synthesis with bundled assets and the policy simulation take more than jest's 5 s default.
+      testTimeout: 120_000,
+      coverageReporters: ['text-summary'],
+    },
+  },
+});
+
+// unrs-resolver 1.13 (pulled in by jest 30 and eslint-import-resolver-typescript) lists platform
+// builds that the registry does not serve, which breaks `npm ci` on a fresh clone.
+project.package.addPackageResolutions('unrs-resolver@1.12.2');
+
+// The example app that a consumer would write; it is type-checked and linted with the tests.
+project.tsconfigDev.addInclude('example/**/*.ts');
+project.tsconfigDev.addInclude('benchmark/**/*.ts');
+project.eslint?.addLintPattern('example');
+project.eslint?.addLintPattern('benchmark');
+project.npmignore?.exclude('/example/', '/benchmark/', '/.ci/', '/tsconfig.dev.json');
+project.gitignore.exclude('/cdk.out/', '/example/cdk.out/');
+
+// The main job: synthesize the example app and print a summary of what it created and of the
+// compliance checks (cdk-nag AwsSolutions, HIPAA Security and NIST 800-53 rev 5).
+project.addTask('example', {
+  description: 'Synthesize the example app and print a summary of the resources and compliance checks',
+  exec: 'ts-node --project tsconfig.dev.json example/main.ts',
+});
+
+// Python packaging without PyPI: generate the Python sources with jsii-pacmak, then build the
+// wheel and sdist with Debian's python3-build (no isolated venv, so nothing is downloaded).
+const packagePython = project.tasks.tryFind('package:python');
+if (packagePython) {
+  packagePython.reset();
+  packagePython.exec('rm -rf dist/.pysrc dist/python');
+  packagePython.exec('jsii-pacmak -v --target python --code-only --outdir dist/.pysrc');
+  packagePython.exec(
+    '/usr/bin/python3 -m build --no-isolation --skip-dependency-check --outdir dist/python dist/.pysrc/python',
+  );
+}
+
+project.synth();

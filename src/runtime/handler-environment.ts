@@ -1,0 +1,31 @@
+/**
+ * The contract between the construct (which sets these environment variables on the Lambda
+ * functions) and the handlers (which read them). Shared by both sides so that a renamed variable
+ * breaks the build, not a deployment.
+ */
+export const HandlerEnvironment = {
+  /** Name of the data bucket. */
+  BUCKET_NAME: 'BUCKET_NAME',
+  /** Identity pool id, e.g. `eu-west-1:0000...`. */
+  IDENTITY_POOL_ID: 'IDENTITY_POOL_ID',
+  /**
+   * The identity pool's provider name for the user pool, used as the `Logins` key:
+   * `cognito-idp.<region>.amazonaws.com/<userPoolId>`.
+   */
+  IDENTITY_PROVIDER_NAME: 'IDENTITY_PROVIDER_NAME',
+  /** Name of the ID-token claim that holds the caller's read institute, e.g. `custom:read`. */
+  READ_CLAIM: 'READ_CLAIM',
+  /** Name of the ID-token claim that holds the caller's write institute, e.g. `custom:write`. */
+  WRITE_CLAIM: 'WRITE_CLAIM',
+  /** Largest accepted message, in bytes, after base64 decoding. */
+  MAX_MESSAGE_BYTES: 'MAX_MESSAGE_BYTES',
+} as const;
+
+/** Object tag that names the institute a message belongs to; IAM decides reads on it. */
+export const SOURCE_TAG = 'source';
+/** Object tag that records the processing state of a message (`received` on ingest). */
+export const STATE_TAG = 'state';
+/** The only state an ingested message may be created with. */
+export const RECEIVED_STATE = 'received';
+/** Default largest accepted message: 1 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
