@@ -1,5 +1,2 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './health-data-lake';
+export { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';

@@ -1,0 +1,137 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { RECEIVED_STATE, SOURCE_TAG, STATE_TAG } from '../runtime/handler-environment';
+
+/** The principal tag (mapped from the user's custom attribute) that names the institute a caller may read. */
+export const READ_PRINCIPAL_TAG = 'read';
+/** The principal tag (mapped from the user's custom attribute) that names the institute a caller may write for. */
+export const WRITE_PRINCIPAL_TAG = 'write';
+
+const READ_INSTITUTE = `\${aws:PrincipalTag/${READ_PRINCIPAL_TAG}}`;
+const WRITE_INSTITUTE = `\${aws:PrincipalTag/${WRITE_PRINCIPAL_TAG}}`;
+
+/**
+ * Actions an institute user never gets on the lake, whatever else is attached to the role:
+ * nothing can be deleted, untagged, re-tagged by version, re-permissioned or listed.
+ */
+export const DENIED_DATA_ACTIONS = [
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:DeleteObjectTagging',
+  's3:DeleteObjectVersionTagging',
+  's3:PutObjectVersionTagging',
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:BypassGovernanceRetention',
+  's3:RestoreObject',
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:ListBucketMultipartUploads',
+  's3:GetObjectVersion',
+  's3:GetObjectVersionTagging',
+  's3:GetObjectAcl',
+  's3:GetObjectVersionAcl',
+];
+
+export interface InstituteAccessPolicyProps {
+  /** ARN of the data bucket. */
+  readonly bucketArn: string;
+  /** ARN of the KMS key the bucket encrypts with. */
+  readonly keyArn: string;
+  /** Region of the bucket (for the `kms:ViaService` condition). */
+  readonly region: string;
+}
+
+/**
+ * The one central policy of the lake: attribute-based access control on the caller's principal tags.
+ *
+ * - Read: `s3:GetObject` only when the object's `source` tag equals the caller's `read` tag.
+ * - Write: new objects only, under `<write tag>/` in the key space, tagged exactly
+ *   `source=<write tag>` and `state=received` (no other tag keys), and only as a conditional
+ *   create (`If-None-Match: *`), so nothing can be overwritten.
+ * - `s3:PutObjectTagging` is needed by S3 for a PutObject that carries tags; it is scoped to the
+ *   caller's own key prefix and to the same tag set, so it cannot re-tag another institute's
+ *   objects (the seed design's re-tag-then-read hole) nor remove the `source` tag.
+ * - A missing or empty principal tag matches nothing: `Null` and `?*` conditions on every allow.
+ * - Explicit denies keep cross-institute reads and destructive actions closed even if someone
+ *   attaches a broader policy to the role later.
+ */
+export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.PolicyDocument {
+  const objects = `${props.bucketArn}/*`;
+  const ownWritePrefix = `${props.bucketArn}/${WRITE_INSTITUTE}/*`;
+  const hasTag = (tag: string) => ({
+    Null: { [`aws:PrincipalTag/${tag}`]: 'false' },
+    StringLike: { [`aws:PrincipalTag/${tag}`]: '?*' },
+  });
+  const exactTagSet = {
+    [`s3:RequestObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE,
+    [`s3:RequestObjectTag/${STATE_TAG}`]: RECEIVED_STATE,
+  };
+
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'ReadOwnInstituteMessages',
+        actions: ['s3:GetObject'],
+        resources: [objects],
+        conditions: {
+          ...hasTag(READ_PRINCIPAL_TAG),
+          StringEquals: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: READ_INSTITUTE },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateOwnInstituteMessages',
+        actions: ['s3:PutObject'],
+        resources: [ownWritePrefix],
+        conditions: {
+          ...hasTag(WRITE_PRINCIPAL_TAG),
+          'StringEquals': exactTagSet,
+          'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': [SOURCE_TAG, STATE_TAG] },
+          // Create, never overwrite: S3 rejects the write atomically when the key exists.
+          'Null': { [`aws:PrincipalTag/${WRITE_PRINCIPAL_TAG}`]: 'false', 's3:if-none-match': 'false' },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'TagOwnInstituteMessagesOnCreate',
+        actions: ['s3:PutObjectTagging'],
+        resources: [ownWritePrefix],
+        conditions: {
+          ...hasTag(WRITE_PRINCIPAL_TAG),
+          'StringEquals': exactTagSet,
+          'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': [SOURCE_TAG, STATE_TAG] },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'UseLakeKeyThroughS3Only',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` },
+          // With S3 bucket keys the context is the bucket ARN; without them, the object ARN.
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': [props.bucketArn, objects] },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyReadingOtherInstitutes',
+        effect: iam.Effect.DENY,
+        actions: ['s3:GetObject'],
+        resources: [objects],
+        conditions: { StringNotEquals: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: READ_INSTITUTE } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyWritingForOtherInstitutes',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObject', 's3:PutObjectTagging'],
+        resources: [objects],
+        conditions: { StringNotEquals: { [`s3:RequestObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyDestructiveAndListingActions',
+        effect: iam.Effect.DENY,
+        actions: DENIED_DATA_ACTIONS,
+        resources: [props.bucketArn, objects],
+      }),
+    ],
+  });
+}

@@ -1,0 +1,143 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface MessageStorageProps {
+  readonly bucket?: s3.IBucket;
+  readonly encryptionKey?: kms.IKey;
+  readonly serverAccessLogsBucket?: s3.IBucket;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Where the messages live: an SSE-KMS bucket with a customer-managed key, versioning, TLS only,
+ * no public access, object ownership enforced and server access logs to a separate bucket.
+ */
+export class MessageStorage extends Construct {
+  public readonly bucket: s3.IBucket;
+  public readonly encryptionKey: kms.IKey;
+  /** Undefined when the caller brought their own data bucket (its logging is theirs). */
+  public readonly serverAccessLogsBucket?: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: MessageStorageProps) {
+    super(scope, id);
+
+    if (props.bucket) {
+      const key = props.encryptionKey ?? props.bucket.encryptionKey;
+      if (!key) {
+        throw new Error(
+          'HealthDataLake: the bucket you pass must be encrypted with a customer-managed KMS key. ' +
+          'Pass that key as `encryptionKey` (an imported bucket does not carry its key).',
+        );
+      }
+      this.bucket = props.bucket;
+      this.encryptionKey = key;
+      return;
+    }
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: 'Encrypts the HL7 messages of the health data lake',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+
+    const logsBucket = props.serverAccessLogsBucket ?? this.createServerAccessLogsBucket(props.removalPolicy);
+    this.serverAccessLogsBucket = logsBucket;
+
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects: false,
+    });
+    this.bucket = bucket;
+    this.deliverServerAccessLogs(bucket, logsBucket);
+    Validations.of(bucket).acknowledge(...noReplication('messages'));
+
+    // Every object is encrypted with the lake's own key: a request may not ask for another key or
+    // for SSE-S3 (the bucket default applies when the request names none).
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyOtherEncryption',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+    }));
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyOtherKmsKeys',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: {
+        StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.encryptionKey.keyArn },
+      },
+    }));
+  }
+
+  /**
+   * Server access logging with a bucket policy for the S3 logging service, never with ACLs
+   * (object ownership is enforced on both buckets). CDK only does this under a feature flag that
+   * the consumer's app may not set, so the construct does it itself.
+   */
+  private deliverServerAccessLogs(bucket: s3.Bucket, logsBucket: s3.IBucket): void {
+    const prefix = 'data-bucket/';
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: logsBucket.bucketName,
+      logFilePrefix: prefix,
+    };
+    logsBucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'S3ServerAccessLogsDelivery',
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [logsBucket.arnForObjects(`${prefix}*`)],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      },
+    }));
+  }
+
+  private createServerAccessLogsBucket(removalPolicy: RemovalPolicy): s3.Bucket {
+    const logs = new s3.Bucket(this, 'AccessLogs', {
+      // S3 server access logging delivers only to buckets with SSE-S3 default encryption.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(365) }],
+    });
+    const selfLogging = 'This is the server access log bucket itself; logging it into itself would loop.';
+    const sseS3Only = 'S3 server access log delivery supports only SSE-S3 on the target bucket; the logs hold no message content.';
+    Validations.of(logs).acknowledge(
+      { id: 'AwsSolutions-S1', reason: selfLogging },
+      { id: 'HIPAA.Security-S3BucketLoggingEnabled', reason: selfLogging },
+      { id: 'NIST.800.53.R5-S3BucketLoggingEnabled', reason: selfLogging },
+      { id: 'HIPAA.Security-S3DefaultEncryptionKMS', reason: sseS3Only },
+      { id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: sseS3Only },
+      ...noReplication('server access logs'),
+    );
+    return logs;
+  }
+}
+
+function noReplication(what: string) {
+  const reason = `Cross-region replication of the ${what} needs a bucket and key in a second region, which is a ` +
+    'deployment decision outside this construct; the bucket is versioned and retained on stack deletion.';
+  return [
+    { id: 'HIPAA.Security-S3BucketReplicationEnabled', reason },
+    { id: 'NIST.800.53.R5-S3BucketReplicationEnabled', reason },
+  ];
+}
