@@ -61,6 +61,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'simple-hl7@^3.3.0',
   ],
 
+  // Lint every TypeScript file against the dev tsconfig (it includes src, test, example and benchmark).
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'example', 'benchmark', 'projenrc'],
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
+
   jestOptions: {
     // A snapshot that differs must fail the run, in CI and locally; `npx projen test -u` updates.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -78,10 +86,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.package.addPackageResolutions('unrs-resolver@1.12.2');
 
 // The example app that a consumer would write; it is type-checked and linted with the tests.
+project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('example/**/*.ts');
 project.tsconfigDev.addInclude('benchmark/**/*.ts');
-project.eslint?.addLintPattern('example');
-project.eslint?.addLintPattern('benchmark');
 project.npmignore?.exclude('/example/', '/benchmark/', '/.ci/', '/tsconfig.dev.json');
 project.gitignore.exclude('/cdk.out/', '/example/cdk.out/');
 

@@ -50,6 +50,8 @@ export class InstituteUserPool extends Construct {
       .withCustomAttributes(props.readAttributeName, props.writeAttributeName);
     this.userPoolClient = this.userPool.addClient('AppClient', {
       generateSecret: false,
+      // Users sign in with SRP (or administrators' scripts); no hosted-UI OAuth flows or callback URLs.
+      disableOAuth: true,
       authFlows: { userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
       readAttributes: institutes,
