@@ -1,15 +1,22 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './access/institute-access-policy';
+import { apiOnlyStatements, READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './access/institute-access-policy';
 import { InstituteAccessRole } from './access/institute-access-role';
 import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
+import { MessageApi } from './api/message-api';
+import { PrivateNetwork } from './api/private-network';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './runtime/handler-environment';
 import { MessageStorage } from './storage/message-storage';
 
 /**
@@ -94,11 +101,68 @@ export interface HealthDataLakeProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Add stack outputs with the user pool id, app client id, identity pool id and bucket name.
+   * Add stack outputs with the API URL, user pool id, app client id, identity pool id and bucket name.
    *
    * @default false
    */
   readonly createOutputs?: boolean;
+
+  /**
+   * Largest HL7 message `POST /messages` accepts, in bytes (larger ones get 413).
+   *
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxMessageBytes?: number;
+
+  /**
+   * Steady-state requests per second the API stage accepts (beyond: 429).
+   *
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst of requests the API stage accepts.
+   *
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * CORS preflight of the API, for browser clients.
+   *
+   * @default - no CORS: browsers on other origins cannot call the API
+   */
+  readonly cors?: apigwv2.CorsPreflightOptions;
+
+  /**
+   * Reserved concurrent executions of each handler.
+   *
+   * @default - none reserved (the stage throttling limits the load)
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * VPC for the handlers. The construct adds an S3 gateway endpoint and a Cognito Identity interface
+   * endpoint to it; the institute role may reach the data only through that S3 endpoint.
+   *
+   * @default - a new VPC with two isolated subnets (no internet access), with flow logs
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` for the handlers and the endpoints.
+   *
+   * @default - the isolated subnets of the VPC
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * How long the handler, API access and VPC flow logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -130,6 +194,22 @@ export class HealthDataLake extends Construct {
   public readonly readClaim: string;
   /** The ID token claim that holds the write institute, e.g. `custom:write`. */
   public readonly writeClaim: string;
+  /** The HTTP API (`POST /messages`, `GET /messages/{id}`). */
+  public readonly api: apigwv2.HttpApi;
+  /** The URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
+  public readonly apiUrl: string;
+  /** The handler of `POST /messages`. */
+  public readonly ingestFunction: lambda.IFunction;
+  /** The handler of `GET /messages/{id}`. */
+  public readonly readFunction: lambda.IFunction;
+  /** The VPC the handlers run in. */
+  public readonly vpc: ec2.IVpc;
+  /** The S3 gateway endpoint: the only path through which institute credentials reach the data. */
+  public readonly s3Endpoint: ec2.IGatewayVpcEndpoint;
+  /** The Cognito Identity interface endpoint the handlers exchange tokens through. */
+  public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
+  /** The KMS key that encrypts the handler, API access and flow logs. */
+  public readonly logsKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
@@ -193,13 +273,88 @@ export class HealthDataLake extends Construct {
     });
     this.identityPool = identityPool.identityPool;
 
+    // Logs: encrypted with their own key, kept for a year unless told otherwise.
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    this.logsKey = logsKey(this, removalPolicy);
+
+    // Network: the handlers' private path to S3 and Cognito Identity.
+    const network = new PrivateNetwork(this, 'Network', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      bucket: this.bucket,
+      logsKey: this.logsKey,
+      logRetention,
+      removalPolicy,
+    });
+    this.vpc = network.vpc;
+    this.s3Endpoint = network.s3Endpoint;
+    this.cognitoIdentityEndpoint = network.cognitoIdentityEndpoint;
+
+    // API-only access: the institute role reaches the data only through the lake's S3 endpoint.
+    const apiOnly = apiOnlyStatements({
+      bucketArn: this.bucket.bucketArn,
+      roleArn: this.instituteAccessRole.roleArn,
+      s3EndpointId: network.s3Endpoint.vpcEndpointId,
+    });
+    access.policy.addStatements(apiOnly.rolePolicy);
+    if (!this.bucket.addToResourcePolicy(apiOnly.bucketPolicy).statementAdded) {
+      Annotations.of(this).addWarningV2('cdk-health-data-lake:ApiOnlyBucketPolicy',
+        'The bucket you passed is imported, so its bucket policy cannot be changed here: the institute role\'s own ' +
+        'policy still denies access outside the lake\'s S3 endpoint; add the same deny to the bucket policy yourself.');
+    }
+
+    // API: the front door.
+    const messageApi = new MessageApi(this, 'Api', {
+      userPool: this.userPool,
+      userPoolClient: this.userPoolClient,
+      identityPoolId: this.identityPool.identityPoolId,
+      bucket: this.bucket,
+      readClaim: this.readClaim,
+      writeClaim: this.writeClaim,
+      maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      throttlingRateLimit: props.throttlingRateLimit ?? 50,
+      throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+      cors: props.cors,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      vpc: network.vpc,
+      vpcSubnets: network.subnets,
+      securityGroup: network.handlerSecurityGroup,
+      logsKey: this.logsKey,
+      logRetention,
+      removalPolicy,
+    });
+    this.api = messageApi.api;
+    this.apiUrl = messageApi.api.apiEndpoint;
+    this.ingestFunction = messageApi.ingestFunction;
+    this.readFunction = messageApi.readFunction;
+
     if (props.createOutputs) {
+      new CfnOutput(this, 'ApiUrl', { value: this.apiUrl });
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
       new CfnOutput(this, 'IdentityPoolId', { value: this.identityPool.identityPoolId });
       new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     }
   }
+}
+
+/** A KMS key for CloudWatch Logs, usable by the logs service of this region for this account's log groups only. */
+function logsKey(scope: Construct, removalPolicy: RemovalPolicy): kms.Key {
+  const stack = Stack.of(scope);
+  const key = new kms.Key(scope, 'LogsKey', {
+    description: 'Encrypts the health data lake handler, API access and VPC flow logs',
+    enableKeyRotation: true,
+    removalPolicy,
+  });
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
+    },
+  }));
+  return key;
 }
 
 /**

@@ -135,3 +135,35 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
     ],
   });
 }
+
+/**
+ * API-only access: requests of the institute access role must come through the lake's own S3
+ * gateway endpoint, i.e. from the handlers in the lake's VPC. Credentials that a user obtains
+ * directly from the identity pool (GetId + GetCredentialsForIdentity with their own ID token)
+ * therefore open nothing: the user has no network path through that endpoint.
+ *
+ * The same rule is written twice, as defence in depth: in the role's policy (holds for any
+ * bucket, also one the user brought) and in the bucket policy (holds whatever else is attached to
+ * the role).
+ */
+export function apiOnlyStatements(props: { bucketArn: string; roleArn: string; s3EndpointId: string }) {
+  const resources = [props.bucketArn, `${props.bucketArn}/*`];
+  const outsideTheEndpoint = { StringNotEquals: { 'aws:SourceVpce': props.s3EndpointId } };
+  return {
+    rolePolicy: new iam.PolicyStatement({
+      sid: 'DenyOutsideTheLakeApi',
+      effect: iam.Effect.DENY,
+      actions: ['s3:*'],
+      resources,
+      conditions: outsideTheEndpoint,
+    }),
+    bucketPolicy: new iam.PolicyStatement({
+      sid: 'DenyInstituteUsersOutsideTheLakeApi',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:*'],
+      resources,
+      conditions: { ...outsideTheEndpoint, ArnEquals: { 'aws:PrincipalArn': props.roleArn } },
+    }),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * What both handlers share to act for a caller: the credential exchange and the caller's view of
+ * the bucket, built once per function instance at the first request, and the answers to their
+ * failures.
+ */
+import { randomBytes } from 'node:crypto';
+// Runtime-only package: bundled into the Lambda asset by esbuild, a devDependency on purpose.
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import { CallerCredentialSource, CredentialExchange, CredentialExchangeError } from './credentials';
+import type { CallerAccessSettings } from './handler-settings';
+import { CallerMessageStores, S3CallerMessageStores } from './message-store';
+import { failure, RequestFailure } from './responses';
+
+/** How a handler reaches AWS on behalf of its callers. */
+export interface CallerAccess {
+  readonly credentials: CallerCredentialSource;
+  readonly messageStores: CallerMessageStores;
+}
+
+/** How to build a handler's access to AWS from its settings (tests replace parts of it). */
+export interface CallerAccessFactories {
+  /** @default a `CredentialExchange` with a Cognito client in the identity pool's region */
+  readonly credentials?: (settings: CallerAccessSettings) => CallerCredentialSource;
+  /** @default `S3CallerMessageStores`: one S3 client per caller credentials */
+  readonly messageStores?: (settings: CallerAccessSettings) => CallerMessageStores;
+}
+
+/** Builds the caller access of a function instance. */
+export function createCallerAccess(settings: CallerAccessSettings, factories: CallerAccessFactories = {}): CallerAccess {
+  return {
+    credentials: factories.credentials?.(settings) ?? new CredentialExchange({
+      identityPoolId: settings.identityPoolId,
+      identityProviderName: settings.identityProviderName,
+      client: new CognitoIdentityClient({ region: settings.identityPoolRegion }),
+    }),
+    messageStores: factories.messageStores?.(settings) ?? new S3CallerMessageStores({
+      bucketName: settings.bucketName,
+      region: settings.region,
+    }),
+  };
+}
+
+/**
+ * A value created at its first use and kept for the life of the function instance (module scope
+ * of a handler). A creation that throws is not kept: the next use tries again.
+ */
+export function lazily<T>(create: () => T): () => T {
+  let created: { readonly value: T } | undefined;
+  return () => {
+    created ??= { value: create() };
+    return created.value;
+  };
+}
+
+/** The answer when the caller's token could not be exchanged for credentials. */
+export function credentialFailure(error: CredentialExchangeError): RequestFailure {
+  switch (error.reason) {
+    case 'NOT_AUTHORIZED':
+      return failure('ACCESS_DENIED', 'The identity pool did not accept your ID token, so no access was granted.');
+    case 'THROTTLED':
+      return failure('SERVICE_THROTTLED', 'The identity service is busy; send the request again shortly.');
+    default:
+      return failure('UPSTREAM_ERROR', 'The identity service could not be reached; send the request again.');
+  }
+}
+
+const ACK_CONTROL_ID = /^[A-Za-z0-9=_-]{1,20}$/;
+
+/**
+ * MSH-10 of an acknowledgment: the API Gateway request id when it fits HL7's 20 characters,
+ * else 20 random base64url characters.
+ */
+export function acknowledgmentControlId(requestId: string | undefined): string {
+  if (requestId !== undefined && ACK_CONTROL_ID.test(requestId)) {
+    return requestId;
+  }
+  return randomBytes(15).toString('base64url');
+}

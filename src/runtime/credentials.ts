@@ -1,0 +1,236 @@
+/**
+ * The caller's own AWS credentials: the caller's Cognito ID token is exchanged at the identity
+ * pool (`GetId`, then `GetCredentialsForIdentity`) for temporary credentials of the ABAC role,
+ * tagged with the caller's institutes. IAM, not this code, decides what they allow.
+ *
+ * Exchanges are cached per token (by its SHA-256, never the token itself) until five minutes before
+ * the credentials expire, and the identity id is cached per user (`sub`), so a warm request costs
+ * no Cognito call and a new token of a known user costs one.
+ */
+import { createHash } from 'node:crypto';
+// Runtime-only package: bundled into the Lambda asset by esbuild, a devDependency on purpose.
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import { describeUpstreamError, UpstreamErrorDescription } from './upstream-errors';
+
+/** Temporary credentials of one caller. */
+export interface CallerCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** When the credentials stop working; `undefined` if Cognito did not say (then never cached). */
+  readonly expiration?: Date;
+  /** The caller's identity in the identity pool. */
+  readonly identityId: string;
+}
+
+/** Why no credentials could be obtained. */
+export type CredentialFailureReason =
+  /** Cognito refused the token (expired, revoked, wrong pool): the caller gets no access. */
+  | 'NOT_AUTHORIZED'
+  /** Cognito asked to slow down: a retry later may work. */
+  | 'THROTTLED'
+  /** Any other failure of Cognito or of the network: a retry may work. */
+  | 'UNAVAILABLE';
+
+/** The token could not be exchanged for credentials. */
+export class CredentialExchangeError extends Error {
+  constructor(readonly reason: CredentialFailureReason, readonly upstream: UpstreamErrorDescription) {
+    super(`The identity pool did not issue credentials (${upstream.name}).`);
+    this.name = 'CredentialExchangeError';
+  }
+}
+
+/** Where handlers get a caller's credentials from. */
+export interface CallerCredentialSource {
+  /**
+   * The credentials of the caller who holds `idToken`.
+   * @param idToken the caller's Cognito ID token, as sent (already verified by the API's authorizer)
+   * @param subject the token's `sub` claim, to reuse the caller's identity id across tokens
+   * @throws CredentialExchangeError
+   */
+  credentialsFor(idToken: string, subject?: string): Promise<CallerCredentials>;
+}
+
+/** How to reach the identity pool and how long to keep what it answers. */
+export interface CredentialExchangeOptions {
+  /** The identity pool, e.g. `eu-west-1:00000000-0000-0000-0000-000000000000`. */
+  readonly identityPoolId: string;
+  /** The `Logins` key of the user pool: `cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
+  readonly identityProviderName: string;
+  /** The Cognito identity client (region of the identity pool). */
+  readonly client: CognitoIdentityClient;
+  /** Milliseconds since the epoch; defaults to `Date.now`. */
+  readonly now?: () => number;
+  /** Most callers (tokens, and users) remembered; the oldest is forgotten first. @default 1000 */
+  readonly maxCachedCallers?: number;
+  /** How long before expiry credentials are renewed, in milliseconds. @default 5 minutes */
+  readonly refreshBeforeExpiryMs?: number;
+}
+
+/** Most callers remembered by default. */
+export const DEFAULT_MAX_CACHED_CALLERS = 1_000;
+/** Credentials are renewed this long before they expire by default: 5 minutes. */
+export const DEFAULT_REFRESH_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
+
+/** A map that forgets its least recently used entry once it holds more than `capacity`. */
+class RecentlyUsed<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/** An exchange in flight (shared by concurrent requests of one caller) or its result. */
+interface CachedExchange {
+  pending?: Promise<CallerCredentials>;
+  credentials?: CallerCredentials;
+}
+
+/** Exchanges ID tokens for the callers' credentials, with a bounded in-memory cache. */
+export class CredentialExchange implements CallerCredentialSource {
+  private readonly now: () => number;
+  private readonly refreshBeforeExpiryMs: number;
+  private readonly exchangesByToken: RecentlyUsed<CachedExchange>;
+  private readonly identityIdsBySubject: RecentlyUsed<string>;
+
+  constructor(private readonly options: CredentialExchangeOptions) {
+    this.now = options.now ?? Date.now;
+    this.refreshBeforeExpiryMs = options.refreshBeforeExpiryMs ?? DEFAULT_REFRESH_BEFORE_EXPIRY_MS;
+    const capacity = Math.max(1, options.maxCachedCallers ?? DEFAULT_MAX_CACHED_CALLERS);
+    this.exchangesByToken = new RecentlyUsed(capacity);
+    this.identityIdsBySubject = new RecentlyUsed(capacity);
+  }
+
+  /** Number of tokens whose exchange is remembered. */
+  get cachedTokens(): number {
+    return this.exchangesByToken.size;
+  }
+
+  async credentialsFor(idToken: string, subject?: string): Promise<CallerCredentials> {
+    const key = createHash('sha256').update(idToken, 'utf8').digest('base64url');
+    const cached = this.exchangesByToken.get(key);
+    if (cached?.credentials && this.isFresh(cached.credentials)) {
+      return cached.credentials;
+    }
+    if (cached?.pending) {
+      return cached.pending;
+    }
+    const entry: CachedExchange = {};
+    entry.pending = this.exchange(idToken, subject).then(
+      (credentials) => {
+        entry.pending = undefined;
+        entry.credentials = credentials;
+        return credentials;
+      },
+      (error: unknown) => {
+        if (this.exchangesByToken.peek(key) === entry) {
+          this.exchangesByToken.delete(key);
+        }
+        throw error;
+      },
+    );
+    this.exchangesByToken.set(key, entry);
+    return entry.pending;
+  }
+
+  private isFresh(credentials: CallerCredentials): boolean {
+    return credentials.expiration !== undefined
+      && this.now() < credentials.expiration.getTime() - this.refreshBeforeExpiryMs;
+  }
+
+  private async exchange(idToken: string, subject: string | undefined): Promise<CallerCredentials> {
+    const logins = { [this.options.identityProviderName]: idToken };
+    const knownIdentityId = subject === undefined ? undefined : this.identityIdsBySubject.get(subject);
+    const identityId = knownIdentityId ?? await this.identityIdOf(logins, subject);
+    try {
+      return await this.credentialsOf(identityId, logins);
+    } catch (error) {
+      if (subject !== undefined) {
+        this.identityIdsBySubject.delete(subject);
+      }
+      // A remembered identity may have been deleted from the pool since: look it up once more.
+      if (knownIdentityId !== undefined && error instanceof CredentialExchangeError
+        && error.upstream.name === 'ResourceNotFoundException') {
+        return this.credentialsOf(await this.identityIdOf(logins, subject), logins);
+      }
+      throw error;
+    }
+  }
+
+  private async identityIdOf(logins: Record<string, string>, subject: string | undefined): Promise<string> {
+    const answer = await this.send(() => this.options.client.send(new GetIdCommand({
+      IdentityPoolId: this.options.identityPoolId,
+      Logins: logins,
+    })));
+    if (!answer.IdentityId) {
+      throw new CredentialExchangeError('UNAVAILABLE', { name: 'MissingIdentityId', throttled: false });
+    }
+    if (subject !== undefined) {
+      this.identityIdsBySubject.set(subject, answer.IdentityId);
+    }
+    return answer.IdentityId;
+  }
+
+  private async credentialsOf(identityId: string, logins: Record<string, string>): Promise<CallerCredentials> {
+    const answer = await this.send(() => this.options.client.send(new GetCredentialsForIdentityCommand({
+      IdentityId: identityId,
+      Logins: logins,
+    })));
+    const credentials = answer.Credentials;
+    if (!credentials?.AccessKeyId || !credentials.SecretKey || !credentials.SessionToken) {
+      throw new CredentialExchangeError('UNAVAILABLE', { name: 'IncompleteCredentials', throttled: false });
+    }
+    const expiration = credentials.Expiration instanceof Date && !Number.isNaN(credentials.Expiration.getTime())
+      ? credentials.Expiration
+      : undefined;
+    return {
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretKey,
+      sessionToken: credentials.SessionToken,
+      identityId: answer.IdentityId ?? identityId,
+      ...(expiration ? { expiration } : {}),
+    };
+  }
+
+  private async send<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const upstream = describeUpstreamError(error);
+      if (upstream.name === 'NotAuthorizedException') {
+        throw new CredentialExchangeError('NOT_AUTHORIZED', upstream);
+      }
+      throw new CredentialExchangeError(upstream.throttled ? 'THROTTLED' : 'UNAVAILABLE', upstream);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The handlers' settings, read from the environment variables the construct sets
+ * (see {@link HandlerEnvironment}). Read once, at the first request, never at import time.
+ *
+ * Pure: no AWS imports.
+ */
+import { DEFAULT_MAX_MESSAGE_BYTES, HandlerEnvironment } from './handler-environment';
+
+/** A setting the function cannot work without is missing or malformed: a deployment error. */
+export class HandlerConfigurationError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`Environment variable ${variable} ${reason}.`);
+    this.name = 'HandlerConfigurationError';
+  }
+}
+
+/** What both handlers need to act for a caller. */
+export interface CallerAccessSettings {
+  /** The data bucket. */
+  readonly bucketName: string;
+  /** The identity pool that exchanges ID tokens for credentials. */
+  readonly identityPoolId: string;
+  /** The `Logins` key of the user pool in the identity pool. */
+  readonly identityProviderName: string;
+  /** Region of the bucket (the function's region). */
+  readonly region: string;
+  /** Region of the identity pool (the prefix of its id, else the function's region). */
+  readonly identityPoolRegion: string;
+}
+
+/** Settings of `POST /messages`. */
+export interface IngestSettings extends CallerAccessSettings {
+  /** The claim that names the caller's write institute. */
+  readonly writeClaim: string;
+  /** Largest accepted message, in bytes. */
+  readonly maxMessageBytes: number;
+}
+
+/** Settings of `GET /messages/{id}`. */
+export interface ReadSettings extends CallerAccessSettings {
+  /** The claim that names the caller's read institute. */
+  readonly readClaim: string;
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+function required(env: Environment, variable: string): string {
+  const value = env[variable]?.trim();
+  if (!value) {
+    throw new HandlerConfigurationError(variable, 'is not set');
+  }
+  return value;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function callerAccessSettings(env: Environment): CallerAccessSettings {
+  const region = required(env, 'AWS_REGION');
+  const identityPoolId = required(env, HandlerEnvironment.IDENTITY_POOL_ID);
+  const poolRegion = identityPoolId.split(':')[0];
+  return {
+    bucketName: required(env, HandlerEnvironment.BUCKET_NAME),
+    identityPoolId,
+    identityProviderName: required(env, HandlerEnvironment.IDENTITY_PROVIDER_NAME),
+    region,
+    identityPoolRegion: REGION.test(poolRegion) ? poolRegion : region,
+  };
+}
+
+function maxMessageBytes(env: Environment): number {
+  const raw = env[HandlerEnvironment.MAX_MESSAGE_BYTES]?.trim();
+  if (!raw) {
+    return DEFAULT_MAX_MESSAGE_BYTES;
+  }
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new HandlerConfigurationError(HandlerEnvironment.MAX_MESSAGE_BYTES, 'is not a positive whole number of bytes');
+  }
+  return value;
+}
+
+/** Settings of `POST /messages` from the environment. */
+export function ingestSettingsFrom(env: Environment = process.env): IngestSettings {
+  return {
+    ...callerAccessSettings(env),
+    writeClaim: required(env, HandlerEnvironment.WRITE_CLAIM),
+    maxMessageBytes: maxMessageBytes(env),
+  };
+}
+
+/** Settings of `GET /messages/{id}` from the environment. */
+export function readSettingsFrom(env: Environment = process.env): ReadSettings {
+  return {
+    ...callerAccessSettings(env),
+    readClaim: required(env, HandlerEnvironment.READ_CLAIM),
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * `POST /messages`: an institute user sends one HL7 v2 message (ER7); it is validated and stored
+ * once, under `<write institute>/<message id>`, with the CALLER's credentials (the function's own
+ * role has no access to the bucket). IAM decides whether the caller may write for the institute.
+ *
+ * Answers JSON, or an HL7 acknowledgment (AA / AE / AR) when the caller accepts
+ * `x-application/hl7-v2+er7`. Never throws; never answers with a stack trace.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import {
+  acknowledgmentControlId,
+  CallerAccess,
+  CallerAccessFactories,
+  createCallerAccess,
+  credentialFailure,
+  lazily,
+} from './caller-access';
+import { CallerCredentials, CredentialExchangeError } from './credentials';
+import { IngestSettings, ingestSettingsFrom } from './handler-settings';
+import { buildAck, decodeBody, Hl7ErrorCode, Hl7Message, Hl7ValidationError, parseMessage, peekControlId } from './hl7';
+import { fitsObjectKey, messageIdFor, messageKey } from './message-key';
+import { MessageStoreError } from './message-store';
+import {
+  ApiRequest,
+  bearerToken,
+  claimedInstitute,
+  exceedsSize,
+  headerValue,
+  headOf,
+  RawBody,
+  rawBodyOf,
+  requestIdOf,
+  subjectOf,
+} from './request';
+import {
+  acceptsHl7Acknowledgment,
+  acknowledgmentFor,
+  errorResponse,
+  failure,
+  hl7Response,
+  internalErrorResponse,
+  invalidMessage,
+  jsonResponse,
+  kindOf,
+  MESSAGES_ACCEPTED_METRIC,
+  RequestFailure,
+} from './responses';
+import { createTelemetry, recordOutcome, Telemetry } from './telemetry';
+import type { UpstreamErrorDescription } from './upstream-errors';
+
+/** The answer of `POST /messages` when a message was stored. */
+export interface MessageReceipt {
+  /** The message id: `GET /messages/{id}` reads the message back. */
+  readonly id: string;
+  readonly controlId: string;
+  readonly messageType: string;
+  readonly version: string;
+  readonly institute: string;
+  readonly status: 'received';
+}
+
+/** What the ingest handler is built from; every part has a default for the Lambda runtime. */
+export interface IngestHandlerOptions extends CallerAccessFactories {
+  /** @default read from the environment at the first request */
+  readonly settings?: () => IngestSettings;
+  /** @default Powertools logger and metrics (service `health-data-lake-ingest`) */
+  readonly telemetry?: () => Telemetry;
+  /** The clock of acknowledgments. @default `() => new Date()` */
+  readonly now?: () => Date;
+}
+
+/** The ingest Lambda handler. */
+export type IngestHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** How one request ended, before it is rendered as JSON or as an acknowledgment. */
+type IngestResult = {
+  readonly failure?: RequestFailure;
+  readonly message?: Hl7Message;
+  readonly messageId?: string;
+  readonly institute?: string;
+  readonly hl7ErrorCode?: Hl7ErrorCode;
+  /** Text in which to look for the control id of a message that could not be parsed. */
+  readonly unparsedText?: string;
+  readonly upstream?: UpstreamErrorDescription;
+  readonly unexpected?: unknown;
+};
+
+function tooLarge(maxBytes: number, body: RawBody): IngestResult {
+  return {
+    failure: failure('MESSAGE_TOO_LARGE', `The message is larger than the limit of ${maxBytes} bytes.`),
+    unparsedText: headOf(body),
+  };
+}
+
+/**
+ * Validates and stores one message. Expected failures come back as results; only bugs throw.
+ * The order matters: everything that needs no AWS call is checked first.
+ */
+async function ingest(event: ApiRequest, settings: IngestSettings, access: CallerAccess): Promise<IngestResult> {
+  const body = rawBodyOf(event);
+  if (exceedsSize(body, settings.maxMessageBytes)) {
+    return tooLarge(settings.maxMessageBytes, body); // before decoding: a huge body is never decoded
+  }
+
+  let text: string | undefined;
+  let message: Hl7Message;
+  try {
+    text = decodeBody(body.text, body.isBase64Encoded);
+    if (text.length > settings.maxMessageBytes || Buffer.byteLength(text, 'utf8') > settings.maxMessageBytes) {
+      return tooLarge(settings.maxMessageBytes, body);
+    }
+    message = parseMessage(text);
+  } catch (error) {
+    if (error instanceof Hl7ValidationError) {
+      return {
+        failure: invalidMessage(error.code, error.message),
+        hl7ErrorCode: error.code,
+        unparsedText: text ?? headOf(body),
+      };
+    }
+    throw error;
+  }
+
+  const institute = claimedInstitute(event, settings.writeClaim);
+  if (institute === undefined) {
+    return {
+      failure: failure('NO_WRITE_INSTITUTE', 'Your account has no write institute, so it may not store messages.'),
+      message,
+    };
+  }
+  const idToken = bearerToken(event);
+  if (idToken === undefined) {
+    return {
+      failure: failure('MISSING_TOKEN', 'The request has no ID token in its Authorization header.'),
+      message,
+      institute,
+    };
+  }
+  const messageId = messageIdFor(message.controlId);
+  if (!fitsObjectKey(messageKey(institute, messageId))) {
+    return {
+      failure: invalidMessage('CONTROL_ID_TOO_LONG', 'MSH-10 (message control id) is too long to be stored for your institute.'),
+      hl7ErrorCode: 'CONTROL_ID_TOO_LONG',
+      message,
+      institute,
+    };
+  }
+
+  let credentials: CallerCredentials;
+  try {
+    credentials = await access.credentials.credentialsFor(idToken, subjectOf(event));
+  } catch (error) {
+    if (error instanceof CredentialExchangeError) {
+      return { failure: credentialFailure(error), message, institute, upstream: error.upstream };
+    }
+    throw error;
+  }
+
+  try {
+    await access.messageStores.forCaller(credentials).store({
+      institute,
+      messageId,
+      text: message.text,
+      messageType: message.messageType,
+      controlId: message.controlId,
+      version: message.version,
+      sendingFacility: message.sendingFacility,
+    });
+  } catch (error) {
+    if (error instanceof MessageStoreError) {
+      return { failure: storeFailure(error, institute), message, institute, upstream: error.upstream };
+    }
+    throw error;
+  }
+  return { message, messageId, institute };
+}
+
+function storeFailure(error: MessageStoreError, institute: string): RequestFailure {
+  switch (error.reason) {
+    case 'ALREADY_STORED':
+      return failure('DUPLICATE_MESSAGE',
+        `Duplicate message: a message with this control id (MSH-10) is already stored for institute ${institute}; the stored message was not changed.`);
+    case 'WRITE_CONFLICT':
+      return failure('WRITE_CONFLICT', 'Another request is storing a message with this control id (MSH-10) right now; send it again shortly.');
+    case 'ACCESS_DENIED':
+      return failure('ACCESS_DENIED', `Your credentials do not allow storing messages for institute ${institute}.`);
+    case 'THROTTLED':
+      return failure('SERVICE_THROTTLED', 'The data store is busy; send the message again shortly.');
+    default:
+      return failure('UPSTREAM_ERROR', 'The data store could not be reached; send the message again.');
+  }
+}
+
+function render(result: IngestResult, event: ApiRequest, wantsAcknowledgment: boolean, now: () => Date): APIGatewayProxyStructuredResultV2 {
+  const { failure: failed, message } = result;
+  if (wantsAcknowledgment) {
+    try {
+      const ack = buildAck(message, failed === undefined ? 'AA' : acknowledgmentFor(failed), {
+        controlId: acknowledgmentControlId(requestIdOf(event)),
+        timestamp: now(),
+        ...(failed === undefined ? {} : { text: failed.message }),
+        ...(message === undefined && result.unparsedText !== undefined
+          ? optionalControlId(peekControlId(result.unparsedText))
+          : {}),
+        ...(result.hl7ErrorCode === undefined ? {} : { errorCode: result.hl7ErrorCode }),
+      });
+      return hl7Response(failed?.status ?? 201, ack);
+    } catch {
+      // An acknowledgment that cannot be built falls back to the JSON answer below.
+    }
+  }
+  if (failed !== undefined) {
+    return errorResponse(failed);
+  }
+  const receipt: MessageReceipt = {
+    id: result.messageId!,
+    controlId: message!.controlId,
+    messageType: message!.messageType,
+    version: message!.version,
+    institute: result.institute!,
+    status: 'received',
+  };
+  return jsonResponse(201, receipt);
+}
+
+function optionalControlId(controlId: string | undefined): { originalControlId?: string } {
+  return controlId === undefined ? {} : { originalControlId: controlId };
+}
+
+/** Builds the ingest handler; state (settings, clients, caches) lives as long as the handler. */
+export function createIngestHandler(options: IngestHandlerOptions = {}): IngestHandler {
+  const settings = lazily(options.settings ?? (() => ingestSettingsFrom()));
+  const access = lazily(() => createCallerAccess(settings(), options));
+  const telemetry = lazily(options.telemetry ?? (() => createTelemetry('health-data-lake-ingest')));
+  const now = options.now ?? (() => new Date());
+
+  return async (event, context) => {
+    const startedAt = Date.now();
+    let result: IngestResult;
+    let wantsAcknowledgment = false;
+    let response: APIGatewayProxyStructuredResultV2;
+    try {
+      const request: ApiRequest = typeof event === 'object' && event !== null ? event : {};
+      wantsAcknowledgment = acceptsHl7Acknowledgment(headerValue(request, 'accept'));
+      try {
+        result = await ingest(request, settings(), access());
+      } catch (error) {
+        result = {
+          failure: failure('INTERNAL_ERROR', 'The message could not be stored because of an internal error.'),
+          unexpected: error,
+        };
+      }
+      response = render(result, request, wantsAcknowledgment, now);
+    } catch (error) {
+      result = { failure: failure('INTERNAL_ERROR', 'The request could not be completed because of an internal error.'), unexpected: error };
+      response = internalErrorResponse();
+    }
+
+    try {
+      const failed = result.failure;
+      recordOutcome(telemetry(), {
+        statusCode: response.statusCode ?? 500,
+        code: failed?.code,
+        metric: failed === undefined ? MESSAGES_ACCEPTED_METRIC : kindOf(failed).metric,
+        institute: result.institute,
+        messageType: result.message?.messageType,
+        controlIdLength: result.message === undefined ? undefined : [...result.message.controlId].length,
+        acknowledgment: wantsAcknowledgment,
+        upstream: result.upstream,
+        unexpected: result.unexpected,
+      }, startedAt, context);
+    } catch {
+      // Telemetry never fails a request.
+    }
+    return response;
+  };
+}
+
+/** The Lambda entry point of `POST /messages`. */
+export const handler: IngestHandler = createIngestHandler();

@@ -1,0 +1,153 @@
+/**
+ * `GET /messages/{id}`: an institute user reads one stored HL7 v2 message back, with the CALLER's
+ * credentials. IAM allows the read only when the object's `source` tag is the caller's read
+ * institute; a message that does not exist and one the caller may not read get the same 404, so
+ * the answer never reveals another institute's messages.
+ *
+ * Never throws; never answers with a stack trace.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { CallerAccess, CallerAccessFactories, createCallerAccess, credentialFailure, lazily } from './caller-access';
+import { CallerCredentials, CredentialExchangeError } from './credentials';
+import { ReadSettings, readSettingsFrom } from './handler-settings';
+import { fitsObjectKey, isValidMessageId, messageKey } from './message-key';
+import { MessageStoreError } from './message-store';
+import { ApiRequest, bearerToken, claimedInstitute, pathParameter, subjectOf } from './request';
+import {
+  errorResponse,
+  failure,
+  hl7Response,
+  internalErrorResponse,
+  kindOf,
+  MESSAGES_READ_METRIC,
+  RequestFailure,
+} from './responses';
+import { createTelemetry, recordOutcome, Telemetry } from './telemetry';
+import type { UpstreamErrorDescription } from './upstream-errors';
+
+/** What the read handler is built from; every part has a default for the Lambda runtime. */
+export interface ReadHandlerOptions extends CallerAccessFactories {
+  /** @default read from the environment at the first request */
+  readonly settings?: () => ReadSettings;
+  /** @default Powertools logger and metrics (service `health-data-lake-read`) */
+  readonly telemetry?: () => Telemetry;
+}
+
+/** The read Lambda handler. */
+export type ReadHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+type ReadResult = {
+  readonly failure?: RequestFailure;
+  readonly text?: string;
+  readonly institute?: string;
+  readonly upstream?: UpstreamErrorDescription;
+  readonly unexpected?: unknown;
+};
+
+function notFound(institute: string): RequestFailure {
+  return failure('MESSAGE_NOT_FOUND', `No message with this id is stored for institute ${institute}.`);
+}
+
+/** Reads one message. Expected failures come back as results; only bugs throw. */
+async function read(event: ApiRequest, settings: ReadSettings, access: CallerAccess): Promise<ReadResult> {
+  const institute = claimedInstitute(event, settings.readClaim);
+  if (institute === undefined) {
+    return { failure: failure('NO_READ_INSTITUTE', 'Your account has no read institute, so it may not read messages.') };
+  }
+  const messageId = pathParameter(event, 'id');
+  if (!isValidMessageId(messageId)) {
+    return {
+      failure: failure('INVALID_MESSAGE_ID', 'The message id in the path is not a valid message id.'),
+      institute,
+    };
+  }
+  const idToken = bearerToken(event);
+  if (idToken === undefined) {
+    return { failure: failure('MISSING_TOKEN', 'The request has no ID token in its Authorization header.'), institute };
+  }
+  if (!fitsObjectKey(messageKey(institute, messageId))) {
+    return { failure: notFound(institute), institute }; // a key S3 cannot hold was never stored
+  }
+
+  let credentials: CallerCredentials;
+  try {
+    credentials = await access.credentials.credentialsFor(idToken, subjectOf(event));
+  } catch (error) {
+    if (error instanceof CredentialExchangeError) {
+      return { failure: credentialFailure(error), institute, upstream: error.upstream };
+    }
+    throw error;
+  }
+
+  try {
+    const text = await access.messageStores.forCaller(credentials).fetch(institute, messageId);
+    return { text, institute };
+  } catch (error) {
+    if (error instanceof MessageStoreError) {
+      return { failure: fetchFailure(error, institute), institute, upstream: error.upstream };
+    }
+    throw error;
+  }
+}
+
+function fetchFailure(error: MessageStoreError, institute: string): RequestFailure {
+  switch (error.reason) {
+    case 'NOT_FOUND':
+    case 'ACCESS_DENIED':
+      // The same answer for both: whether another institute's message exists stays unknown.
+      return notFound(institute);
+    case 'THROTTLED':
+      return failure('SERVICE_THROTTLED', 'The data store is busy; send the request again shortly.');
+    default:
+      return failure('UPSTREAM_ERROR', 'The data store could not be reached; send the request again.');
+  }
+}
+
+/** Builds the read handler; state (settings, clients, caches) lives as long as the handler. */
+export function createReadHandler(options: ReadHandlerOptions = {}): ReadHandler {
+  const settings = lazily(options.settings ?? (() => readSettingsFrom()));
+  const access = lazily(() => createCallerAccess(settings(), options));
+  const telemetry = lazily(options.telemetry ?? (() => createTelemetry('health-data-lake-read')));
+
+  return async (event, context) => {
+    const startedAt = Date.now();
+    let result: ReadResult;
+    let response: APIGatewayProxyStructuredResultV2;
+    try {
+      const request: ApiRequest = typeof event === 'object' && event !== null ? event : {};
+      try {
+        result = await read(request, settings(), access());
+      } catch (error) {
+        result = {
+          failure: failure('INTERNAL_ERROR', 'The message could not be read because of an internal error.'),
+          unexpected: error,
+        };
+      }
+      response = result.failure === undefined ? hl7Response(200, result.text ?? '') : errorResponse(result.failure);
+    } catch (error) {
+      result = { failure: failure('INTERNAL_ERROR', 'The request could not be completed because of an internal error.'), unexpected: error };
+      response = internalErrorResponse();
+    }
+
+    try {
+      const failed = result.failure;
+      recordOutcome(telemetry(), {
+        statusCode: response.statusCode ?? 500,
+        code: failed?.code,
+        metric: failed === undefined ? MESSAGES_READ_METRIC : kindOf(failed).metric,
+        institute: result.institute,
+        upstream: result.upstream,
+        unexpected: result.unexpected,
+      }, startedAt, context);
+    } catch {
+      // Telemetry never fails a request.
+    }
+    return response;
+  };
+}
+
+/** The Lambda entry point of `GET /messages/{id}`. */
+export const handler: ReadHandler = createReadHandler();
