@@ -51,7 +51,12 @@ interface Figures {
 }
 
 /** Runs the requests one after the other with stdout muted (the handlers log to it), timing each. */
-async function measure(scenario: string, handler: Handler, events: APIGatewayProxyEventV2WithJWTAuthorizer[], expectedStatus: number): Promise<Figures> {
+async function measure(
+  scenario: string,
+  handler: Handler,
+  events: APIGatewayProxyEventV2WithJWTAuthorizer[],
+  expectedStatus: number,
+): Promise<Figures> {
   const durations: number[] = [];
   const calls: number[] = [];
   const write = process.stdout.write;

@@ -23,7 +23,7 @@ const requireModule = createRequire(__filename);
 function ours(): Candidate {
   return {
     name: 'ours: parseMessage (validated, fields split)',
-    rounds: 100_000,
+    rounds: 70_000,
     parse: text => parseMessage(text).segments.length,
   };
 }
@@ -52,12 +52,12 @@ function medplum(): Candidate[] {
   return [
     {
       name: `@medplum/core Hl7Message.parse + MSH-10 (lazy)${note}`,
-      rounds: 60_000,
+      rounds: 45_000,
       parse: text => core.Hl7Message.parse(text).header.getField(10).toString().length,
     },
     {
       name: `@medplum/core Hl7Message.parse + all fields${note}`,
-      rounds: 5_000,
+      rounds: 4_000,
       parse: text => {
         let count = 0;
         for (const segment of core.Hl7Message.parse(text).segments) count += segment.fields.length;
@@ -76,7 +76,7 @@ function simpleHl7(): Candidate[] {
     return [];
   }
   const parser = new Parser();
-  return [{ name: 'simple-hl7 Parser.parse (components split)', rounds: 10_000, parse: text => parser.parse(text).segments.length }];
+  return [{ name: 'simple-hl7 Parser.parse (components split)', rounds: 8_000, parse: text => parser.parse(text).segments.length }];
 }
 
 function run(candidate: Candidate, corpus: readonly string[], rounds: number): number {

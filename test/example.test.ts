@@ -14,7 +14,10 @@ describe('GIVEN the example app', () => {
       'AWS::Cognito::UserPoolClient': 1,
       'AWS::Cognito::IdentityPool': 1,
       'AWS::IAM::ManagedPolicy': 1,
-      'AWS::KMS::Key': 1,
+      'AWS::KMS::Key': 2,
+      'AWS::ApiGatewayV2::Api': 1,
+      'AWS::ApiGatewayV2::Route': 2,
+      'AWS::EC2::VPCEndpoint': 2,
       'AWS::S3::Bucket': 2,
     });
     expect(summary.compliancePacks).toEqual(['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5']);

@@ -34,7 +34,7 @@ describe('GIVEN a stack with a HealthDataLake', () => {
   test('WHEN outputs are asked for THEN the ids are stack outputs, and not otherwise', () => {
     const withOutputs = Template.fromStack(lakeStack({ createOutputs: true }).stack).toJSON().Outputs;
     expect(Object.keys(withOutputs).sort()).toEqual([
-      expect.stringMatching(/BucketName/), expect.stringMatching(/IdentityPoolId/),
+      expect.stringMatching(/ApiUrl/), expect.stringMatching(/BucketName/), expect.stringMatching(/IdentityPoolId/),
       expect.stringMatching(/UserPoolClientId/), expect.stringMatching(/UserPoolId/),
     ]);
     expect(Template.fromStack(lakeStack().stack).toJSON().Outputs).toBeUndefined();
@@ -49,5 +49,13 @@ describe('GIVEN a stack with a HealthDataLake', () => {
     expect(lake.bucket.bucketArn).toBeDefined();
     expect(lake.encryptionKey.keyArn).toBeDefined();
     expect(lake.serverAccessLogsBucket).toBeDefined();
+    expect(lake.api.apiId).toBeDefined();
+    expect(lake.apiUrl).toBeDefined();
+    expect(lake.ingestFunction.functionArn).toBeDefined();
+    expect(lake.readFunction.functionArn).toBeDefined();
+    expect(lake.vpc.vpcId).toBeDefined();
+    expect(lake.s3Endpoint.vpcEndpointId).toBeDefined();
+    expect(lake.cognitoIdentityEndpoint.vpcEndpointId).toBeDefined();
+    expect(lake.logsKey.keyArn).toBeDefined();
   });
 });

@@ -51,6 +51,6 @@ describe('GIVEN the README', () => {
     const template = Template.fromStack(stacks[0]);
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.resourceCountIs('AWS::Cognito::IdentityPool', 1);
-    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(4);
+    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(5);
   });
 });

@@ -54,6 +54,7 @@ export interface InstituteAccessPolicyProps {
  *   caller's own key prefix and to the same tag set, so it cannot re-tag another institute's
  *   objects (the seed design's re-tag-then-read hole) nor remove the `source` tag.
  * - A missing or empty principal tag matches nothing: `Null` and `?*` conditions on every allow.
+ *   A write institute with a `/` gets no write access (its key prefix would overlap another's).
  * - Explicit denies keep cross-institute reads and destructive actions closed even if someone
  *   attaches a broader policy to the role later.
  */
@@ -64,6 +65,11 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
     Null: { [`aws:PrincipalTag/${tag}`]: 'false' },
     StringLike: { [`aws:PrincipalTag/${tag}`]: '?*' },
   });
+  // A write institute is also a key prefix: with a `/` in it, `A/B/*` would lie inside `A/*`.
+  const hasWriteTag = {
+    ...hasTag(WRITE_PRINCIPAL_TAG),
+    StringNotLike: { [`aws:PrincipalTag/${WRITE_PRINCIPAL_TAG}`]: '*/*' },
+  };
   const exactTagSet = {
     [`s3:RequestObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE,
     [`s3:RequestObjectTag/${STATE_TAG}`]: RECEIVED_STATE,
@@ -85,7 +91,7 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
         actions: ['s3:PutObject'],
         resources: [ownWritePrefix],
         conditions: {
-          ...hasTag(WRITE_PRINCIPAL_TAG),
+          ...hasWriteTag,
           'StringEquals': exactTagSet,
           'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': [SOURCE_TAG, STATE_TAG] },
           // Create, never overwrite: S3 rejects the write atomically when the key exists.
@@ -97,9 +103,11 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
         actions: ['s3:PutObjectTagging'],
         resources: [ownWritePrefix],
         conditions: {
-          ...hasTag(WRITE_PRINCIPAL_TAG),
+          ...hasWriteTag,
           'StringEquals': exactTagSet,
           'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': [SOURCE_TAG, STATE_TAG] },
+          // An existing object keeps its institute: never re-tag what another institute stored.
+          'StringEqualsIfExists': { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE },
         },
       }),
       new iam.PolicyStatement({
@@ -120,11 +128,31 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
         conditions: { StringNotEquals: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: READ_INSTITUTE } },
       }),
       new iam.PolicyStatement({
+        // The role exists for the lake only: it creates and tags nothing outside its own key prefix,
+        // in this bucket or any other, whatever else is attached to it.
+        sid: 'DenyWritingOutsideOwnPrefix',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObject', 's3:PutObjectTagging'],
+        notResources: [ownWritePrefix],
+      }),
+      new iam.PolicyStatement({
         sid: 'DenyWritingForOtherInstitutes',
         effect: iam.Effect.DENY,
         actions: ['s3:PutObject', 's3:PutObjectTagging'],
         resources: [objects],
         conditions: { StringNotEquals: { [`s3:RequestObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE } },
+      }),
+      new iam.PolicyStatement({
+        // Whatever else is attached to the role: an object that belongs to another institute can
+        // never be re-tagged (re-tag-then-read), only an untagged new object gets its first tags.
+        sid: 'DenyRetaggingOtherInstitutes',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObjectTagging'],
+        resources: [objects],
+        conditions: {
+          Null: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: 'false' },
+          StringNotEquals: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE },
+        },
       }),
       new iam.PolicyStatement({
         sid: 'DenyDestructiveAndListingActions',

@@ -189,6 +189,8 @@ function storeFailure(error: MessageStoreError, institute: string): RequestFailu
       return failure('ACCESS_DENIED', `Your credentials do not allow storing messages for institute ${institute}.`);
     case 'THROTTLED':
       return failure('SERVICE_THROTTLED', 'The data store is busy; send the message again shortly.');
+    case 'REJECTED':
+      return failure('STORE_REJECTED', `The data store refused the message for institute ${institute}; sending it again will not help.`);
     default:
       return failure('UPSTREAM_ERROR', 'The data store could not be reached; send the message again.');
   }

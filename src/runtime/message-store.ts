@@ -43,6 +43,8 @@ export type MessageStoreFailureReason =
   | 'NOT_FOUND'
   /** S3 asked to slow down. */
   | 'THROTTLED'
+  /** S3 refused the request as malformed (e.g. a tag value it does not allow): sending it again will not help. */
+  | 'REJECTED'
   /** Any other failure of S3 or of the network. */
   | 'UNAVAILABLE';
 
@@ -162,11 +164,20 @@ function fetchFailure(error: unknown): MessageStoreError {
   return commonFailure(upstream);
 }
 
+/** S3 answers 400 to these, yet the same request may succeed later. */
+const TRANSIENT_BAD_REQUESTS = new Set(['RequestTimeout', 'ExpiredToken', 'TokenRefreshRequired']);
+
 function commonFailure(upstream: UpstreamErrorDescription): MessageStoreError {
   if (upstream.name === 'AccessDenied' || upstream.httpStatus === 403) {
     return new MessageStoreError('ACCESS_DENIED', upstream);
   }
-  return new MessageStoreError(upstream.throttled ? 'THROTTLED' : 'UNAVAILABLE', upstream);
+  if (upstream.throttled) {
+    return new MessageStoreError('THROTTLED', upstream);
+  }
+  if (upstream.httpStatus === 400 && !TRANSIENT_BAD_REQUESTS.has(upstream.name)) {
+    return new MessageStoreError('REJECTED', upstream); // InvalidTag, KeyTooLongError, MetadataTooLarge, ...
+  }
+  return new MessageStoreError('UNAVAILABLE', upstream);
 }
 
 /** The data bucket through one S3 client (built with one caller's credentials). */

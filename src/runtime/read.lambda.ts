@@ -101,6 +101,8 @@ function fetchFailure(error: MessageStoreError, institute: string): RequestFailu
       return notFound(institute);
     case 'THROTTLED':
       return failure('SERVICE_THROTTLED', 'The data store is busy; send the request again shortly.');
+    case 'REJECTED':
+      return failure('STORE_REJECTED', 'The data store refused the request; sending it again will not help.');
     default:
       return failure('UPSTREAM_ERROR', 'The data store could not be reached; send the request again.');
   }

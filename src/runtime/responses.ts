@@ -49,6 +49,7 @@ export const FAILURE_KINDS = {
   WRITE_CONFLICT: { status: 409, retryable: true, acknowledgment: 'AE', metric: 'WriteConflicts' },
   SERVICE_THROTTLED: { status: 503, retryable: true, acknowledgment: 'AE', metric: 'UpstreamErrors' },
   UPSTREAM_ERROR: { status: 502, retryable: true, acknowledgment: 'AE', metric: 'UpstreamErrors' },
+  STORE_REJECTED: { status: 502, retryable: false, acknowledgment: 'AE', metric: 'UpstreamErrors' },
   INTERNAL_ERROR: { status: 500, retryable: false, acknowledgment: 'AE', metric: 'InternalErrors' },
 } as const satisfies Record<string, FailureKind>;
 

@@ -70,7 +70,11 @@ export class MessageStorage extends Construct {
       principals: [new iam.AnyPrincipal()],
       actions: ['s3:PutObject'],
       resources: [bucket.arnForObjects('*')],
-      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      // Only a request that names an encryption decides here: without the header the bucket default applies.
+      conditions: {
+        Null: { 's3:x-amz-server-side-encryption': 'false' },
+        StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+      },
     }));
     bucket.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyOtherKmsKeys',
@@ -79,7 +83,8 @@ export class MessageStorage extends Construct {
       actions: ['s3:PutObject'],
       resources: [bucket.arnForObjects('*')],
       conditions: {
-        StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.encryptionKey.keyArn },
+        Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+        StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.encryptionKey.keyArn },
       },
     }));
   }

@@ -56,6 +56,7 @@ describe('GIVEN a HealthDataLake with default props', () => {
       Condition: {
         'Null': { 'aws:PrincipalTag/write': 'false', 's3:if-none-match': 'false' },
         'StringLike': { 'aws:PrincipalTag/write': '?*' },
+        'StringNotLike': { 'aws:PrincipalTag/write': '*/*' },
         'StringEquals': { 's3:RequestObjectTag/source': '${aws:PrincipalTag/write}', 's3:RequestObjectTag/state': 'received' },
         'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': ['source', 'state'] },
       },
@@ -71,14 +72,17 @@ describe('GIVEN a HealthDataLake with default props', () => {
       Condition: {
         'Null': { 'aws:PrincipalTag/write': 'false' },
         'StringLike': { 'aws:PrincipalTag/write': '?*' },
+        'StringNotLike': { 'aws:PrincipalTag/write': '*/*' },
         'StringEquals': { 's3:RequestObjectTag/source': '${aws:PrincipalTag/write}', 's3:RequestObjectTag/state': 'received' },
         'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': ['source', 'state'] },
+        'StringEqualsIfExists': { 's3:ExistingObjectTag/source': '${aws:PrincipalTag/write}' },
       },
     });
   });
 
   test('THEN the KMS key can be used only through S3, for this bucket', () => {
-    const key = onlyResource(template, 'AWS::KMS::Key');
+    const key = { id: template.toJSON().Resources[dataBucketId].Properties.BucketEncryption
+      .ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0] };
     expect(statements.UseLakeKeyThroughS3Only).toEqual({
       Sid: 'UseLakeKeyThroughS3Only',
       Effect: 'Allow',
@@ -101,6 +105,16 @@ describe('GIVEN a HealthDataLake with default props', () => {
       Effect: 'Deny',
       Action: ['s3:PutObject', 's3:PutObjectTagging'],
       Condition: { StringNotEquals: { 's3:RequestObjectTag/source': '${aws:PrincipalTag/write}' } },
+    });
+    expect(statements.DenyWritingOutsideOwnPrefix).toEqual({
+      Sid: 'DenyWritingOutsideOwnPrefix', Effect: 'Deny', Action: ['s3:PutObject', 's3:PutObjectTagging'], NotResource: ownWritePrefix,
+    });
+    expect(statements.DenyRetaggingOtherInstitutes).toMatchObject({
+      Effect: 'Deny', Action: 's3:PutObjectTagging',
+      Condition: {
+        Null: { 's3:ExistingObjectTag/source': 'false' },
+        StringNotEquals: { 's3:ExistingObjectTag/source': '${aws:PrincipalTag/write}' },
+      },
     });
     expect(statements.DenyDestructiveAndListingActions.Effect).toBe('Deny');
     expect(statements.DenyDestructiveAndListingActions.Action).toEqual(expect.arrayContaining([

@@ -147,6 +147,7 @@ const tokens: fc.Arbitrary<TokenCase> = fc.oneof(
 );
 const accepts: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(undefined),
+  fc.constant(ACK),
   fc.constantFrom(ACK, 'application/json', '*/*', 'X-APPLICATION/HL7-V2+ER7; q=0.5', `${ACK};q=0`, `${ACK};q=abc`, ',,;;'),
   fc.string({ maxLength: 40 }),
   fc.integer(),
@@ -165,7 +166,10 @@ const oddHeaders: fc.Arbitrary<HeaderCase> = fc.oneof(
 const headerCases: fc.Arbitrary<HeaderCase> = fc.oneof({ arbitrary: usualHeaders, weight: 6 }, { arbitrary: oddHeaders, weight: 2 });
 
 /** Takes a well-formed event apart: the parts a real API Gateway always sends may be missing or odd. */
-const eventShapes = fc.constantFrom('intact', 'no-request-context', 'no-authorizer', 'null-jwt', 'claims-array', 'event-null');
+const eventShapes = fc.oneof(
+  { arbitrary: fc.constant('intact'), weight: 10 },
+  { arbitrary: fc.constantFrom('no-request-context', 'no-authorizer', 'null-jwt', 'claims-array', 'event-null'), weight: 3 },
+);
 function shaped(event: APIGatewayProxyEventV2WithJWTAuthorizer, shape: string): APIGatewayProxyEventV2WithJWTAuthorizer {
   const copy: any = { ...event, requestContext: { ...event.requestContext } };
   switch (shape) {

@@ -365,6 +365,7 @@ describe('POST /messages: S3 answers', () => {
     { name: 'ServiceUnavailable (503)', error: s3Error('ServiceUnavailable', 503), status: 503, code: 'SERVICE_THROTTLED', retryable: true, metric: 'UpstreamErrors' },
     { name: 'InternalError (500)', error: s3Error('InternalError', 500), status: 502, code: 'UPSTREAM_ERROR', retryable: true, metric: 'UpstreamErrors' },
     { name: 'a network error', error: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), status: 502, code: 'UPSTREAM_ERROR', retryable: true, metric: 'UpstreamErrors' },
+    { name: 'InvalidTag (400): S3 refuses the institute as a tag value', error: s3Error('InvalidTag', 400), status: 502, code: 'STORE_REJECTED', retryable: false, metric: 'UpstreamErrors' },
   ])('GIVEN PutObject fails with $name WHEN posted THEN $status $code (retryable: $retryable)', async ({ error, status, code, retryable, metric }) => {
     s3.on(PutObjectCommand).rejects(error);
 

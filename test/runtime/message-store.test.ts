@@ -81,6 +81,9 @@ describe('the message store', () => {
     ['SlowDown', 503, 'THROTTLED'],
     ['InternalError', 500, 'UNAVAILABLE'],
     ['NoSuchBucket', 404, 'UNAVAILABLE'],
+    ['InvalidTag', 400, 'REJECTED'],
+    ['KeyTooLongError', 400, 'REJECTED'],
+    ['RequestTimeout', 400, 'UNAVAILABLE'],
   ])('GIVEN PutObject fails with %s (%i) WHEN storing THEN %s', async (name, status, reason) => {
     s3.on(PutObjectCommand).rejects(s3Error(name, status));
 

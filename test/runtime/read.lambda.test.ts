@@ -177,6 +177,12 @@ describe('GET /messages/{id}: AWS answers', () => {
     expectError(await handler(getMessage(ID)), status, code, true);
   });
 
+  test('GIVEN GetObject is refused as malformed (400) WHEN read THEN 502 STORE_REJECTED, not retryable', async () => {
+    s3.on(GetObjectCommand).rejects(s3Error('InvalidArgument', 400));
+
+    expectError(await handler(getMessage(ID)), 502, 'STORE_REJECTED', false);
+  });
+
   test('GIVEN a token the identity pool refuses WHEN reading THEN 403 ACCESS_DENIED and S3 is never called', async () => {
     cognito.on(GetIdCommand).rejects(new NotAuthorizedException({ message: 'Invalid login token', $metadata: { httpStatusCode: 400 } }));
 

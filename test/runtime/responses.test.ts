@@ -34,7 +34,7 @@ describe('responses', () => {
     for (const [code, kind] of Object.entries(FAILURE_KINDS)) {
       if (kind.status >= 500) {
         expect({ code, acknowledgment: kind.acknowledgment }).toEqual({ code, acknowledgment: 'AE' });
-        expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: code !== 'INTERNAL_ERROR' });
+        expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: !['INTERNAL_ERROR', 'STORE_REJECTED'].includes(code) });
       } else {
         expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: code === 'WRITE_CONFLICT' });
       }

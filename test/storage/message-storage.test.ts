@@ -22,14 +22,15 @@ function bucketPolicyOf(template: Template, bucketId: string) {
 describe('GIVEN a HealthDataLake with default props', () => {
   const template = Template.fromStack(lakeStack().stack);
   const { dataId, data, logsId, logs } = buckets(template);
-  const key = onlyResource(template, 'AWS::KMS::Key');
+  const key = { id: data.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0] };
+  const keyResource = template.toJSON().Resources[key.id];
 
   test('THEN messages are encrypted with a customer-managed, rotating KMS key and S3 bucket keys', () => {
     expect(data.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([{
       BucketKeyEnabled: true,
       ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [key.id, 'Arn'] } },
     }]);
-    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(keyResource.Properties.EnableKeyRotation).toBe(true);
   });
 
   test('THEN the bucket is versioned, private, owner-enforced and logs access to the separate log bucket', () => {
@@ -68,17 +69,23 @@ describe('GIVEN a HealthDataLake with default props', () => {
     expect(statements.DenyOtherEncryption).toMatchObject({
       Effect: 'Deny',
       Action: 's3:PutObject',
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      Condition: {
+        Null: { 's3:x-amz-server-side-encryption': 'false' },
+        StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+      },
     });
     expect(statements.DenyOtherKmsKeys).toMatchObject({
       Effect: 'Deny',
       Action: 's3:PutObject',
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [key.id, 'Arn'] } } },
+      Condition: {
+        Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+        StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [key.id, 'Arn'] } },
+      },
     });
   });
 
   test('THEN the data, the logs and the key are kept when the stack is deleted, and nothing empties the buckets', () => {
-    for (const resource of [data, logs, key] as any[]) {
+    for (const resource of [data, logs, keyResource] as any[]) {
       expect(resource.DeletionPolicy).toBe('Retain');
       expect(resource.UpdateReplacePolicy).toBe('Retain');
     }
@@ -103,7 +110,9 @@ describe('GIVEN a bucket brought by the user', () => {
     const lake = new HealthDataLake(stack, 'Lake', { bucket, encryptionKey });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::S3::Bucket', 0);
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    // Only the key of the logs: the data key is the user's.
+    expect(Object.values(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description))
+      .toEqual(['Encrypts the health data lake handler, API access and VPC flow logs']);
     expect(lake.bucket).toBe(bucket);
     expect(lake.serverAccessLogsBucket).toBeUndefined();
     const kmsStatement = statementsBySid(onlyResource(template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument).UseLakeKeyThroughS3Only;

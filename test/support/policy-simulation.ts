@@ -277,7 +277,8 @@ const ALIAS_PREFIX = 'aws:RequestTag/iam-simulate-alias/';
 /**
  * Simulates requests of the lake's ABAC role (an assumed-role session of the identity pool) against
  * the policies of a synthesized template: the role's identity policies, plus the bucket policy for
- * S3 requests on the bucket and the key policy for KMS requests on the key.
+ * S3 requests on the bucket (and the endpoint policy when they come through the lake's S3 endpoint,
+ * which they do unless the request's context says otherwise) and the key policy for KMS requests.
  */
 export class LakePolicySimulator {
   /** Reads the policies of `lake` out of the synthesized template of `stack`. */

@@ -2,7 +2,7 @@
  * A hand-written HL7 v2 (ER7) parser. The npm parsers are lenient (they accept almost any text
  * and leave validation to the caller) and heavy to bundle; the ingest API needs the opposite:
  * strict validation with precise machine-readable error codes, exact unescaping of the control
- * id (it identifies the message for duplicate detection and the ACK), and a small module that
+ * id (it names the message and goes back to the sender in the ACK), and a small module that
  * keeps Lambda cold starts short. It makes one pass over the text with `indexOf` and cuts each
  * field out of the text once; components are only looked at for the few MSH fields it reports.
  */
