@@ -95,6 +95,13 @@ for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.
 const bundle = project.tasks.tryFind('bundle');
 if (bundle) project.testTask.prependSpawn(bundle);
 
+// Handler code imports its runtime packages (AWS SDK, Powertools) as devDependencies: esbuild bundles
+// them into the assets, so consumers of the library never install them.
+project.eslint?.addOverride({
+  files: ['src/runtime/**/*.ts', 'benchmark/**/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': 'off' },
+});
+
 // The example app that a consumer would write; it is type-checked and linted with the tests.
 project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('example/**/*.ts');
@@ -108,6 +115,15 @@ project.addTask('example', {
   description: 'Synthesize the example app and print a summary of the resources and compliance checks',
   exec: 'ts-node --project tsconfig.dev.json example/main.ts',
 });
+
+// Benchmarks: scripts that print figures (never timed assertions in tests).
+const bench = project.addTask('bench', {
+  description: 'Print the parser throughput, handler latency and AWS calls, and handler bundle sizes and cold import times',
+});
+if (bundle) bench.spawn(bundle);
+for (const script of ['parse', 'handler', 'bundles']) {
+  bench.exec(`ts-node --project tsconfig.dev.json benchmark/${script}.ts`);
+}
 
 // Python packaging without PyPI: generate the Python sources with jsii-pacmak, then build the
 // wheel and sdist with Debian's python3-build (no isolated venv, so nothing is downloaded).

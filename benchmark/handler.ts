@@ -5,13 +5,9 @@
  * Run: npx ts-node --project tsconfig.dev.json benchmark/handler.ts
  * Prints figures only; performance is never asserted in tests.
  */
-// Benchmark-only packages (devDependencies), as in the tests.
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { mockClient } from 'aws-sdk-client-mock';
 import { createIngestHandler } from '../src/runtime/ingest.lambda';
 import { messageIdFor } from '../src/runtime/message-key';

@@ -11,11 +11,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { apiOnlyStatements, READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './access/institute-access-policy';
 import { InstituteAccessRole } from './access/institute-access-role';
+import { MessageApi } from './api/message-api';
+import { PrivateNetwork } from './api/private-network';
 import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
-import { MessageApi } from './api/message-api';
-import { PrivateNetwork } from './api/private-network';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './runtime/handler-environment';
 import { MessageStorage } from './storage/message-storage';
 

@@ -52,8 +52,8 @@ export class PrivateNetwork extends Construct {
         trafficType: ec2.FlowLogTrafficType.ALL,
       });
       Validations.of(vpc).acknowledge(
-        ...['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'].map((id) => ({
-          id,
+        ...['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'].map((rule) => ({
+          id: rule,
           reason: 'CDK-generated inline policy of the VPC flow log role: it may only write to the flow log group.',
         })),
       );

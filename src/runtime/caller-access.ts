@@ -4,8 +4,6 @@
  * failures.
  */
 import { randomBytes } from 'node:crypto';
-// Runtime-only package: bundled into the Lambda asset by esbuild, a devDependency on purpose.
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { CallerCredentialSource, CredentialExchange, CredentialExchangeError } from './credentials';
 import type { CallerAccessSettings } from './handler-settings';

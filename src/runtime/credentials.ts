@@ -8,8 +8,6 @@
  * no Cognito call and a new token of a known user costs one.
  */
 import { createHash } from 'node:crypto';
-// Runtime-only package: bundled into the Lambda asset by esbuild, a devDependency on purpose.
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
 import { describeUpstreamError, UpstreamErrorDescription } from './upstream-errors';
 

@@ -4,8 +4,6 @@
  * caller's principal tags and the objects' `source` tag, never here.
  */
 import { Agent } from 'node:https';
-// Runtime-only package: bundled into the Lambda asset by esbuild, a devDependency on purpose.
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { GetObjectCommand, PutObjectCommand, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { CallerCredentials } from './credentials';
 import { RECEIVED_STATE, SOURCE_TAG, STATE_TAG } from './handler-environment';

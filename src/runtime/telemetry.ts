@@ -5,10 +5,7 @@
  * message type and the length of the control id. Never the message body, the token, the control id
  * itself or any other health data; the event is never logged (no `logEvent`).
  */
-// Runtime-only packages: bundled into the Lambda asset by esbuild, devDependencies on purpose.
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { Logger } from '@aws-lambda-powertools/logger';
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { UpstreamErrorDescription } from './upstream-errors';

@@ -81,8 +81,10 @@ describe('GIVEN a HealthDataLake with default props', () => {
   });
 
   test('THEN the KMS key can be used only through S3, for this bucket', () => {
-    const key = { id: template.toJSON().Resources[dataBucketId].Properties.BucketEncryption
-      .ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0] };
+    const key = {
+      id: template.toJSON().Resources[dataBucketId].Properties.BucketEncryption
+        .ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0],
+    };
     expect(statements.UseLakeKeyThroughS3Only).toEqual({
       Sid: 'UseLakeKeyThroughS3Only',
       Effect: 'Allow',
@@ -110,7 +112,8 @@ describe('GIVEN a HealthDataLake with default props', () => {
       Sid: 'DenyWritingOutsideOwnPrefix', Effect: 'Deny', Action: ['s3:PutObject', 's3:PutObjectTagging'], NotResource: ownWritePrefix,
     });
     expect(statements.DenyRetaggingOtherInstitutes).toMatchObject({
-      Effect: 'Deny', Action: 's3:PutObjectTagging',
+      Effect: 'Deny',
+      Action: 's3:PutObjectTagging',
       Condition: {
         Null: { 's3:ExistingObjectTag/source': 'false' },
         StringNotEquals: { 's3:ExistingObjectTag/source': '${aws:PrincipalTag/write}' },

@@ -107,7 +107,8 @@ describe('GIVEN a HealthDataLake with default props', () => {
     const s3 = endpoints.find((e) => e.VpcEndpointType === 'Gateway')!;
     const cognito = endpoints.find((e) => e.VpcEndpointType === 'Interface')!;
     expect(s3.PolicyDocument.Statement).toEqual([expect.objectContaining({
-      Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging'],
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging'],
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/StorageBucket/), 'Arn'] }, '/*']] },
     })]);
     expect(cognito.ServiceName).toBe('com.amazonaws.eu-west-1.cognito-identity');
@@ -130,7 +131,9 @@ describe('GIVEN a HealthDataLake with default props', () => {
       .map((p) => statementsBySid(p.Properties.PolicyDocument))
       .find((statements) => statements.DenyInstituteUsersOutsideTheLakeApi)!;
     expect(bucketPolicy.DenyInstituteUsersOutsideTheLakeApi).toMatchObject({
-      Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:*',
       Condition: {
         StringNotEquals: { 'aws:SourceVpce': { Ref: endpointId } },
         ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [expect.stringMatching(/AccessRole/), 'Arn'] } },
@@ -142,8 +145,12 @@ describe('GIVEN a HealthDataLake with default props', () => {
 describe('GIVEN API options', () => {
   test('WHEN throttling, size limit, CORS, concurrency and retention are set THEN the API and handlers follow them', () => {
     const { stack } = lakeStack({
-      throttlingRateLimit: 5, throttlingBurstLimit: 10, maxMessageBytes: 4096, reservedConcurrentExecutions: 3,
-      cors: { allowOrigins: ['https://portal.hospital-a.example'] }, logRetention: logs.RetentionDays.SIX_MONTHS,
+      throttlingRateLimit: 5,
+      throttlingBurstLimit: 10,
+      maxMessageBytes: 4096,
+      reservedConcurrentExecutions: 3,
+      cors: { allowOrigins: ['https://portal.hospital-a.example'] },
+      logRetention: logs.RetentionDays.SIX_MONTHS,
     });
     const template = Template.fromStack(stack);
     expect(onlyResource(template, 'AWS::ApiGatewayV2::Stage').Properties.DefaultRouteSettings)

@@ -94,7 +94,7 @@ describe('GIVEN the native CloudFormation principal-tag mapping', () => {
   const native = lakeStack({ principalTagMappingMethod: PrincipalTagMappingMethod.CLOUDFORMATION });
   const template = Template.fromStack(native.stack);
 
-  test('THEN it yields the same mapping as the custom resource, with no Lambda function', () => {
+  test('THEN it yields the same mapping as the custom resource, without the custom resource function', () => {
     const resource = onlyResource(template, 'AWS::Cognito::IdentityPoolPrincipalTag');
     const pool = onlyResource(template, 'AWS::Cognito::IdentityPool');
     const userPool = onlyResource(template, 'AWS::Cognito::UserPool');
@@ -109,6 +109,13 @@ describe('GIVEN the native CloudFormation principal-tag mapping', () => {
     expect(resource.Properties.IdentityPoolId).toEqual({ Ref: pool.id });
     expect(resource.Properties.IdentityProviderName).toEqual({ 'Fn::GetAtt': [userPool.id, 'ProviderName'] });
     template.resourceCountIs('Custom::IdentityPoolPrincipalTags', 0);
-    template.resourceCountIs('AWS::Lambda::Function', 0);
+    // No deployment-time function for the mapping: only the API handlers and the VPC's default-security-group restrictor.
+    const functions = Object.values(template.toJSON().Resources as Record<string, any>)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => r.Properties.Description ?? '');
+    expect(functions.sort()).toEqual([
+      'Health data lake: Ingest', 'Health data lake: Read',
+      'Lambda function for removing all inbound/outbound rules from the VPC default security group',
+    ]);
   });
 });
