@@ -45,7 +45,7 @@ import {
   MESSAGES_ACCEPTED_METRIC,
   RequestFailure,
 } from './responses';
-import { createTelemetry, recordOutcome, Telemetry } from './telemetry';
+import { createTelemetry, recordOutcome, reportTelemetryFailure, Telemetry } from './telemetry';
 import type { UpstreamErrorDescription } from './upstream-errors';
 
 /** The answer of `POST /messages` when a message was stored. */
@@ -210,8 +210,9 @@ function render(result: IngestResult, event: ApiRequest, wantsAcknowledgment: bo
         ...(result.hl7ErrorCode === undefined ? {} : { errorCode: result.hl7ErrorCode }),
       });
       return hl7Response(failed?.status ?? 201, ack);
-    } catch {
+    } catch (error) {
       // An acknowledgment that cannot be built falls back to the JSON answer below.
+      reportTelemetryFailure('acknowledgment', error);
     }
   }
   if (failed !== undefined) {
@@ -274,8 +275,8 @@ export function createIngestHandler(options: IngestHandlerOptions = {}): IngestH
         upstream: result.upstream,
         unexpected: result.unexpected,
       }, startedAt, context);
-    } catch {
-      // Telemetry never fails a request.
+    } catch (error) {
+      reportTelemetryFailure('outcome', error); // telemetry never fails a request
     }
     return response;
   };

@@ -22,7 +22,7 @@ import {
   MESSAGES_READ_METRIC,
   RequestFailure,
 } from './responses';
-import { createTelemetry, recordOutcome, Telemetry } from './telemetry';
+import { createTelemetry, recordOutcome, reportTelemetryFailure, Telemetry } from './telemetry';
 import type { UpstreamErrorDescription } from './upstream-errors';
 
 /** What the read handler is built from; every part has a default for the Lambda runtime. */
@@ -144,8 +144,8 @@ export function createReadHandler(options: ReadHandlerOptions = {}): ReadHandler
         upstream: result.upstream,
         unexpected: result.unexpected,
       }, startedAt, context);
-    } catch {
-      // Telemetry never fails a request.
+    } catch (error) {
+      reportTelemetryFailure('outcome', error); // telemetry never fails a request
     }
     return response;
   };

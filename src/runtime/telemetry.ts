@@ -104,22 +104,33 @@ export function recordOutcome(
     } else {
       logger.info('Request handled', fields);
     }
-  } catch {
-    // Logging is best effort.
+  } catch (error) {
+    reportTelemetryFailure('log', error);
   }
   try {
     metrics.addMetric(outcome.metric, MetricUnit.Count, 1);
-  } catch {
-    // A metric that cannot be recorded is dropped.
+  } catch (error) {
+    reportTelemetryFailure('metric', error);
   }
   try {
     metrics.publishStoredMetrics();
-  } catch {
+  } catch (error) {
     // Stored metrics that cannot be published are dropped rather than failing the request.
+    reportTelemetryFailure('publish-metrics', error);
     try {
       metrics.clearMetrics();
-    } catch {
-      // Nothing more to do.
+    } catch (clearError) {
+      reportTelemetryFailure('clear-metrics', clearError);
     }
   }
+}
+
+/**
+ * Telemetry never fails a request, but its failures are not silent either: one line on stderr
+ * (which Lambda sends to the function's log group) with the error's name only, never its message,
+ * which could quote request data.
+ */
+export function reportTelemetryFailure(where: string, error: unknown): void {
+  const name = error instanceof Error ? error.name : typeof error;
+  process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: 'Telemetry failed', where, error: name })}\n`);
 }
