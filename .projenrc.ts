@@ -21,7 +21,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDevFile: 'tsconfig.dev.json',
 
   cdkVersion: CDK_VERSION,
-  cdkVersionPinning: true,
   constructsVersion: CONSTRUCTS_VERSION,
   jsiiVersion: '~6.0.0',
 

@@ -6,7 +6,8 @@
  * Answers JSON, or an HL7 acknowledgment (AA / AE / AR) when the caller accepts
  * `x-application/hl7-v2+er7`. Never throws; never answers with a stack trace.
  */
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { apiHandler, ApiHandler } from './api-handler';
 import {
   acknowledgmentControlId,
   CallerAccess,
@@ -38,14 +39,13 @@ import {
   errorResponse,
   failure,
   hl7Response,
-  internalErrorResponse,
   invalidMessage,
   jsonResponse,
   kindOf,
   MESSAGES_ACCEPTED_METRIC,
   RequestFailure,
 } from './responses';
-import { createTelemetry, recordOutcome, reportTelemetryFailure, Telemetry } from './telemetry';
+import { createTelemetry, reportTelemetryFailure, Telemetry } from './telemetry';
 import type { UpstreamErrorDescription } from './upstream-errors';
 
 /** The answer of `POST /messages` when a message was stored. */
@@ -70,10 +70,7 @@ export interface IngestHandlerOptions extends CallerAccessFactories {
 }
 
 /** The ingest Lambda handler. */
-export type IngestHandler = (
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
-  context?: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+export type IngestHandler = ApiHandler;
 
 /** How one request ended, before it is rendered as JSON or as an acknowledgment. */
 type IngestResult = {
@@ -237,49 +234,25 @@ function optionalControlId(controlId: string | undefined): { originalControlId?:
 export function createIngestHandler(options: IngestHandlerOptions = {}): IngestHandler {
   const settings = lazily(options.settings ?? (() => ingestSettingsFrom()));
   const access = lazily(() => createCallerAccess(settings(), options));
-  const telemetry = lazily(options.telemetry ?? (() => createTelemetry('health-data-lake-ingest')));
   const now = options.now ?? (() => new Date());
-
-  return async (event, context) => {
-    const startedAt = Date.now();
-    let result: IngestResult;
-    let wantsAcknowledgment = false;
-    let response: APIGatewayProxyStructuredResultV2;
-    try {
-      const request: ApiRequest = typeof event === 'object' && event !== null ? event : {};
-      wantsAcknowledgment = acceptsHl7Acknowledgment(headerValue(request, 'accept'));
-      try {
-        result = await ingest(request, settings(), access());
-      } catch (error) {
-        result = {
-          failure: failure('INTERNAL_ERROR', 'The message could not be stored because of an internal error.'),
-          unexpected: error,
-        };
-      }
-      response = render(result, request, wantsAcknowledgment, now);
-    } catch (error) {
-      result = { failure: failure('INTERNAL_ERROR', 'The request could not be completed because of an internal error.'), unexpected: error };
-      response = internalErrorResponse();
-    }
-
-    try {
-      const failed = result.failure;
-      recordOutcome(telemetry(), {
-        statusCode: response.statusCode ?? 500,
-        code: failed?.code,
-        metric: failed === undefined ? MESSAGES_ACCEPTED_METRIC : kindOf(failed).metric,
-        institute: result.institute,
-        messageType: result.message?.messageType,
-        controlIdLength: result.message === undefined ? undefined : [...result.message.controlId].length,
-        acknowledgment: wantsAcknowledgment,
-        upstream: result.upstream,
-        unexpected: result.unexpected,
-      }, startedAt, context);
-    } catch (error) {
-      reportTelemetryFailure('outcome', error); // telemetry never fails a request
-    }
-    return response;
-  };
+  const wantsAcknowledgment = (request: ApiRequest) => acceptsHl7Acknowledgment(headerValue(request, 'accept'));
+  return apiHandler<IngestResult>({
+    handle: (request) => ingest(request, settings(), access()),
+    render: (result, request) => render(result, request, wantsAcknowledgment(request), now),
+    outcome: (result, request, statusCode) => ({
+      statusCode,
+      code: result.failure?.code,
+      metric: result.failure === undefined ? MESSAGES_ACCEPTED_METRIC : kindOf(result.failure).metric,
+      institute: result.institute,
+      messageType: result.message?.messageType,
+      controlIdLength: result.message === undefined ? undefined : [...result.message.controlId].length,
+      acknowledgment: wantsAcknowledgment(request),
+      upstream: result.upstream,
+      unexpected: result.unexpected,
+    }),
+    internalErrorSentence: 'The message could not be stored because of an internal error.',
+    telemetry: lazily(options.telemetry ?? (() => createTelemetry('health-data-lake-ingest'))),
+  });
 }
 
 /** The Lambda entry point of `POST /messages`. */

@@ -6,23 +6,15 @@
  *
  * Never throws; never answers with a stack trace.
  */
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { apiHandler, ApiHandler } from './api-handler';
 import { CallerAccess, CallerAccessFactories, createCallerAccess, credentialFailure, lazily } from './caller-access';
 import { CallerCredentials, CredentialExchangeError } from './credentials';
 import { ReadSettings, readSettingsFrom } from './handler-settings';
 import { fitsObjectKey, isValidMessageId, messageKey } from './message-key';
 import { MessageStoreError } from './message-store';
 import { ApiRequest, bearerToken, claimedInstitute, pathParameter, subjectOf } from './request';
-import {
-  errorResponse,
-  failure,
-  hl7Response,
-  internalErrorResponse,
-  kindOf,
-  MESSAGES_READ_METRIC,
-  RequestFailure,
-} from './responses';
-import { createTelemetry, recordOutcome, reportTelemetryFailure, Telemetry } from './telemetry';
+import { errorResponse, failure, hl7Response, kindOf, MESSAGES_READ_METRIC, RequestFailure } from './responses';
+import { createTelemetry, Telemetry } from './telemetry';
 import type { UpstreamErrorDescription } from './upstream-errors';
 
 /** What the read handler is built from; every part has a default for the Lambda runtime. */
@@ -34,10 +26,7 @@ export interface ReadHandlerOptions extends CallerAccessFactories {
 }
 
 /** The read Lambda handler. */
-export type ReadHandler = (
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
-  context?: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ReadHandler = ApiHandler;
 
 type ReadResult = {
   readonly failure?: RequestFailure;
@@ -112,43 +101,20 @@ function fetchFailure(error: MessageStoreError, institute: string): RequestFailu
 export function createReadHandler(options: ReadHandlerOptions = {}): ReadHandler {
   const settings = lazily(options.settings ?? (() => readSettingsFrom()));
   const access = lazily(() => createCallerAccess(settings(), options));
-  const telemetry = lazily(options.telemetry ?? (() => createTelemetry('health-data-lake-read')));
-
-  return async (event, context) => {
-    const startedAt = Date.now();
-    let result: ReadResult;
-    let response: APIGatewayProxyStructuredResultV2;
-    try {
-      const request: ApiRequest = typeof event === 'object' && event !== null ? event : {};
-      try {
-        result = await read(request, settings(), access());
-      } catch (error) {
-        result = {
-          failure: failure('INTERNAL_ERROR', 'The message could not be read because of an internal error.'),
-          unexpected: error,
-        };
-      }
-      response = result.failure === undefined ? hl7Response(200, result.text ?? '') : errorResponse(result.failure);
-    } catch (error) {
-      result = { failure: failure('INTERNAL_ERROR', 'The request could not be completed because of an internal error.'), unexpected: error };
-      response = internalErrorResponse();
-    }
-
-    try {
-      const failed = result.failure;
-      recordOutcome(telemetry(), {
-        statusCode: response.statusCode ?? 500,
-        code: failed?.code,
-        metric: failed === undefined ? MESSAGES_READ_METRIC : kindOf(failed).metric,
-        institute: result.institute,
-        upstream: result.upstream,
-        unexpected: result.unexpected,
-      }, startedAt, context);
-    } catch (error) {
-      reportTelemetryFailure('outcome', error); // telemetry never fails a request
-    }
-    return response;
-  };
+  return apiHandler<ReadResult>({
+    handle: (request) => read(request, settings(), access()),
+    render: (result) => result.failure === undefined ? hl7Response(200, result.text ?? '') : errorResponse(result.failure),
+    outcome: (result, _request, statusCode) => ({
+      statusCode,
+      code: result.failure?.code,
+      metric: result.failure === undefined ? MESSAGES_READ_METRIC : kindOf(result.failure).metric,
+      institute: result.institute,
+      upstream: result.upstream,
+      unexpected: result.unexpected,
+    }),
+    internalErrorSentence: 'The message could not be read because of an internal error.',
+    telemetry: lazily(options.telemetry ?? (() => createTelemetry('health-data-lake-read'))),
+  });
 }
 
 /** The Lambda entry point of `GET /messages/{id}`. */
