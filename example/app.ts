@@ -22,7 +22,7 @@ export interface ExampleSummary {
   /** CloudFormation resource type -> how many the stack has. */
   readonly resources: Record<string, number>;
   readonly compliancePacks: string[];
-  /** Every acknowledged compliance rule, where, and why. */
+  /** Every acknowledged rule of the compliance packs, where, and why. */
   readonly acknowledgements: { rule: string; path: string; reason: string }[];
 }
 
@@ -49,7 +49,8 @@ export function synthesizeExample(outdir: string): ExampleSummary {
     stackName: stack.stackName,
     resources,
     compliancePacks: packs.map((pack) => pack.readPackName),
-    acknowledgements: acknowledgementsIn(stack),
+    acknowledgements: acknowledgementsIn(stack)
+      .filter((ack) => packs.some((pack) => ack.rule.startsWith(`${pack.readPackName}-`))),
   };
 }
 

@@ -9,8 +9,17 @@ console.log('\nResources:');
 for (const [type, count] of Object.entries(summary.resources).sort()) {
   console.log(`  ${String(count).padStart(3)}  ${type}`);
 }
+
 console.log(`\nCompliance: ${summary.compliancePacks.join(', ')}: 0 unacknowledged findings (synthesis fails otherwise).`);
-console.log(`Acknowledged inside the construct (${summary.acknowledgements.length}):`);
+// One line per reason: the rules it covers and on how many constructs.
+const byReason = new Map<string, { rules: Set<string>; paths: Set<string> }>();
 for (const ack of summary.acknowledgements) {
-  console.log(`  - ${ack.rule} at ${ack.path}\n      ${ack.reason}`);
+  const entry = byReason.get(ack.reason) ?? { rules: new Set<string>(), paths: new Set<string>() };
+  entry.rules.add(ack.rule.replace(/\[.*\]$/, ''));
+  entry.paths.add(ack.path);
+  byReason.set(ack.reason, entry);
+}
+console.log(`${summary.acknowledgements.length} findings acknowledged inside the construct, for ${byReason.size} reasons:`);
+for (const [reason, { rules, paths }] of byReason) {
+  console.log(`  - ${[...rules].join(', ')} (${paths.size} construct${paths.size === 1 ? '' : 's'}):\n      ${reason}`);
 }
