@@ -17,9 +17,8 @@ export interface Hl7Segment {
 }
 
 /** One validated HL7 v2 message. */
-export interface Hl7Message {
-  readonly delimiters: Hl7Delimiters;
-  readonly segments: readonly Hl7Segment[];
+/** The header fields (MSH) every stored message is described by. */
+export interface Hl7Header {
   /** MSH-9 as sent, e.g. `ADT^A01^ADT_A01` (raw). */
   readonly messageType: string;
   /** MSH-9.1, e.g. `ADT` (unescaped). */
@@ -40,6 +39,11 @@ export interface Hl7Message {
   readonly receivingApplication?: string;
   /** MSH-6.1 (unescaped). */
   readonly receivingFacility?: string;
+}
+
+export interface Hl7Message extends Hl7Header {
+  readonly delimiters: Hl7Delimiters;
+  readonly segments: readonly Hl7Segment[];
   /** The message with its segments joined by `\r`. */
   readonly text: string;
 }
@@ -68,7 +72,7 @@ export function parseMessage(text: string): Hl7Message {
   let delimiters: Hl7Delimiters | undefined;
   let fieldSeparator = '';
   let fieldSeparatorCode = 0;
-  let header: Header | undefined;
+  let header: Hl7Header | undefined;
   let position = 0;
 
   while (position < length) {
@@ -155,34 +159,13 @@ export function parseMessage(text: string): Hl7Message {
   return {
     delimiters,
     segments,
-    messageType: header.messageType,
-    messageCode: header.messageCode,
-    triggerEvent: header.triggerEvent,
-    controlId: header.controlId,
-    processingId: header.processingId,
-    version: header.version,
-    sendingApplication: header.sendingApplication,
-    sendingFacility: header.sendingFacility,
-    receivingApplication: header.receivingApplication,
-    receivingFacility: header.receivingFacility,
+    ...header,
     text: normalised,
   };
 }
 
-interface Header {
-  readonly messageType: string;
-  readonly messageCode: string;
-  readonly triggerEvent?: string;
-  readonly controlId: string;
-  readonly processingId: string;
-  readonly version: string;
-  readonly sendingApplication?: string;
-  readonly sendingFacility?: string;
-  readonly receivingApplication?: string;
-  readonly receivingFacility?: string;
-}
 
-function readHeader(msh: readonly string[], delimiters: Hl7Delimiters): Header {
+function readHeader(msh: readonly string[], delimiters: Hl7Delimiters): Hl7Header {
   const messageType = msh.length > 9 ? msh[9] : '';
   const messageCode = getComponent(messageType, 1, delimiters);
   if (isBlankValue(messageCode)) {
