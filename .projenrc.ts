@@ -110,10 +110,11 @@ project.gitignore.exclude('/cdk.out/', '/example/cdk.out/');
 
 // The main job: synthesize the example app and print a summary of what it created and of the
 // compliance checks (cdk-nag AwsSolutions, HIPAA Security and NIST 800-53 rev 5).
-project.addTask('example', {
+const example = project.addTask('example', {
   description: 'Synthesize the example app and print a summary of the resources and compliance checks',
-  exec: 'ts-node --project tsconfig.dev.json example/main.ts',
 });
+if (bundle) example.spawn(bundle);
+example.exec('ts-node --project tsconfig.dev.json example/main.ts');
 
 // Benchmarks: scripts that print figures (never timed assertions in tests).
 const bench = project.addTask('bench', {
