@@ -93,8 +93,10 @@ export interface HealthDataLakeProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * What happens to the user pool, the data and log buckets and the key when the stack is
-   * deleted or they are replaced. Health data is kept unless you opt out explicitly.
+   * What happens to the user pool, the data and log buckets, the keys and the log groups when the
+   * stack is deleted or they are replaced. Health data is kept unless you opt out explicitly; with
+   * `DESTROY` the user pool also loses its deletion protection (buckets are never emptied by the
+   * construct, so a bucket that holds messages still survives the stack).
    *
    * @default RemovalPolicy.RETAIN
    */

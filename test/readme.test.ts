@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -21,6 +22,15 @@ describe('GIVEN the README', () => {
     expect(commands).toEqual(['npm ci && npx projen example', 'npm ci && npx projen test']);
     const ci = commandsOf(fs.readFileSync(path.join(root, '.ci/run'), 'utf8'));
     for (const command of commands) expect(ci).toContain(command);
+  });
+
+  test('THEN its Python usage example is valid Python that names the construct with snake_case props', () => {
+    const usage = codeBlocks('python').find((block) => block.includes('HealthDataLake('))!;
+    const check = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: usage });
+    expect(check.stderr.toString()).toBe('');
+    expect(check.status).toBe(0);
+    expect(usage).toContain('from cdk_health_data_lake import HealthDataLake');
+    expect(usage).toMatch(/create_outputs=True/);
   });
 
   test('THEN its TypeScript usage example synthesizes a stack with the construct', () => {

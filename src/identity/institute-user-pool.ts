@@ -41,7 +41,8 @@ export class InstituteUserPool extends Construct {
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       featurePlan: threatProtection ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
       standardThreatProtectionMode: threatProtection ? props.threatProtectionMode : undefined,
-      deletionProtection: true,
+      // Kept unless the stack owner explicitly opted into deleting it (otherwise stack deletion would fail).
+      deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy: props.removalPolicy,
     });
 

@@ -97,6 +97,7 @@ describe('GIVEN removalPolicy DESTROY (an explicit opt-out)', () => {
   const template = Template.fromStack(lakeStack({ removalPolicy: RemovalPolicy.DESTROY }).stack);
   test('THEN the data bucket is deleted with the stack but never emptied by the construct', () => {
     expect(buckets(template).data.DeletionPolicy).toBe('Delete');
+    expect(onlyResource(template, 'AWS::Cognito::UserPool').Properties.DeletionProtection).toBe('INACTIVE');
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 });
