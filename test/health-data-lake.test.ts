@@ -1,8 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { HealthDataLake, HealthDataLakeProps, PrincipalTagMappingMethod } from '../src';
 import { unacknowledgedFindings } from './support/nag';
-import { lakeStack } from './support/stacks';
+import { lakeStack, newApp } from './support/stacks';
 
 /** Replaces what changes with every rebuild of a bundled asset, so the snapshot stays a tripwire for real changes. */
 function stableTemplate(stack: Stack): unknown {
@@ -57,5 +61,30 @@ describe('GIVEN a stack with a HealthDataLake', () => {
     expect(lake.s3Endpoint.vpcEndpointId).toBeDefined();
     expect(lake.cognitoIdentityEndpoint.vpcEndpointId).toBeDefined();
     expect(lake.logsKey.keyArn).toBeDefined();
+  });
+});
+
+describe('GIVEN the construct configured in other supported ways', () => {
+  const variants: Array<[string, (stack: Stack) => HealthDataLakeProps]> = [
+    ['the native principal-tag mapping', () => ({ principalTagMappingMethod: PrincipalTagMappingMethod.CLOUDFORMATION })],
+    ['MFA and threat protection turned off', () => ({
+      mfa: cognito.Mfa.OFF, threatProtectionMode: cognito.StandardThreatProtectionMode.NO_ENFORCEMENT,
+    })],
+    ['an imported bucket and key', (stack) => ({
+      bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'existing-lake'),
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
+    })],
+    ['the user\'s own VPC', (stack) => ({
+      vpc: new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
+    })],
+    ['reserved concurrency', () => ({ reservedConcurrentExecutions: 5 })],
+  ];
+
+  test.each(variants)('WHEN it uses %s THEN the compliance packs report nothing unacknowledged in what the construct creates', (_name, props) => {
+    const stack = new Stack(newApp(), 'Variant', { env: { account: '111122223333', region: 'eu-west-1' } });
+    new HealthDataLake(stack, 'Lake', props(stack));
+    // Findings on resources the user brought (their VPC) are theirs to settle.
+    const userResources = /at Variant\/(Vpc|Bucket|Key)\//;
+    expect(unacknowledgedFindings(stack).filter((finding) => !userResources.test(finding))).toEqual([]);
   });
 });

@@ -71,10 +71,9 @@ export class InstituteUserPool extends Construct {
       });
     }
     if (!threatProtection) {
-      Validations.of(this.userPool).acknowledge({
-        id: 'AwsSolutions-COG3',
-        reason: 'Threat protection was turned off explicitly through the `threatProtectionMode` prop of HealthDataLake.',
-      });
+      const reason = 'Threat protection (and with it the Plus feature plan) was turned off explicitly through the ' +
+        '`threatProtectionMode` prop of HealthDataLake.';
+      Validations.of(this.userPool).acknowledge({ id: 'AwsSolutions-COG3', reason }, { id: 'AwsSolutions-COG8', reason });
     }
   }
 }
