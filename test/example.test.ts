@@ -21,6 +21,7 @@ describe('GIVEN the example app', () => {
       'AWS::S3::Bucket': 2,
     });
     expect(summary.compliancePacks).toEqual(['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5']);
+    expect(summary.acknowledgements.length).toBeGreaterThan(0);
     for (const ack of summary.acknowledgements) expect(ack.reason.length).toBeGreaterThan(40);
   });
 });

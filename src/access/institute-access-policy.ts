@@ -34,6 +34,14 @@ export const DENIED_DATA_ACTIONS = [
   's3:GetObjectVersionAcl',
 ];
 
+/**
+ * The object resources the policy grants on: every object of the bucket (reads, decided by tag) and
+ * the caller's own key prefix (writes). Shared with the compliance acknowledgement of the role.
+ */
+export function instituteObjectResources(bucketArn: string) {
+  return { objects: `${bucketArn}/*`, ownWritePrefix: `${bucketArn}/${WRITE_INSTITUTE}/*` };
+}
+
 export interface InstituteAccessPolicyProps {
   /** ARN of the data bucket. */
   readonly bucketArn: string;
@@ -59,8 +67,7 @@ export interface InstituteAccessPolicyProps {
  *   attaches a broader policy to the role later.
  */
 export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.PolicyDocument {
-  const objects = `${props.bucketArn}/*`;
-  const ownWritePrefix = `${props.bucketArn}/${WRITE_INSTITUTE}/*`;
+  const { objects, ownWritePrefix } = instituteObjectResources(props.bucketArn);
   const hasTag = (tag: string) => ({
     Null: { [`aws:PrincipalTag/${tag}`]: 'false' },
     StringLike: { [`aws:PrincipalTag/${tag}`]: '?*' },

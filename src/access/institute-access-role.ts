@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { instituteAccessPolicy } from './institute-access-policy';
+import { instituteAccessPolicy, instituteObjectResources } from './institute-access-policy';
 
 export interface InstituteAccessRoleProps {
   /** The identity pool whose authenticated identities may assume the role (may be a token). */
@@ -47,7 +47,7 @@ export class InstituteAccessRole extends Construct {
     const objectWildcards = 'Object keys of the data bucket only: access is decided per object by its source tag ' +
       'and the caller\'s principal tags (writes also by the <write tag>/ key prefix); no action is a wildcard.';
     Validations.of(this.policy).acknowledge(
-      ...[`${props.bucketArn}/*`, `${props.bucketArn}/\${aws:PrincipalTag/write}/*`].map((resource) => ({
+      ...Object.values(instituteObjectResources(props.bucketArn)).map((resource) => ({
         id: `AwsSolutions-IAM5[Resource::${nagResourceName(Stack.of(this).resolve(resource))}]`,
         reason: objectWildcards,
       })),

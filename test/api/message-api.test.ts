@@ -67,6 +67,7 @@ describe('GIVEN a HealthDataLake with default props', () => {
   });
 
   test('THEN the handlers know the bucket, identity pool, provider, claims and size limit', () => {
+    expect(handlers).toHaveLength(2);
     for (const [, handler] of handlers) {
       expect(handler.Properties.Environment.Variables).toMatchObject({
         BUCKET_NAME: { Ref: expect.stringMatching(/StorageBucket/) },
@@ -81,6 +82,7 @@ describe('GIVEN a HealthDataLake with default props', () => {
 
   test('THEN the handlers\' execution roles have no S3 or KMS permission at all (they act with the caller\'s credentials)', () => {
     const handlerRoles = handlers.map(([, handler]) => handler.Properties.Role['Fn::GetAtt'][0]);
+    expect(handlerRoles).toHaveLength(2);
     const resources = template.toJSON().Resources;
     for (const roleId of handlerRoles) {
       const role = resources[roleId];
@@ -159,11 +161,14 @@ describe('GIVEN API options', () => {
       .toMatchObject({ AllowOrigins: ['https://portal.hospital-a.example'] });
     const handlers = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Description?.startsWith('Health data lake'));
+    expect(handlers).toHaveLength(2);
     for (const handler of handlers) {
       expect(handler.Properties.ReservedConcurrentExecutions).toBe(3);
       expect(handler.Properties.Environment.Variables.MAX_MESSAGE_BYTES).toBe('4096');
     }
-    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+    const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(logGroups).toHaveLength(4); // ingest, read, API access, VPC flow logs
+    for (const group of logGroups) {
       expect(group.Properties.RetentionInDays).toBe(180);
     }
   });
@@ -177,7 +182,9 @@ describe('GIVEN API options', () => {
     expect(lake.vpc).toBe(vpc);
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::EC2::VPC', 1);
-    for (const endpoint of Object.values(template.findResources('AWS::EC2::VPCEndpoint'))) {
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
+    expect(endpoints).toHaveLength(2);
+    for (const endpoint of endpoints) {
       expect(endpoint.Properties.VpcId).toEqual({ Ref: expect.stringMatching(/^Existing/) });
     }
   });

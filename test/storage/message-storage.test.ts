@@ -1,5 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HealthDataLake } from '../../src';
@@ -110,6 +110,9 @@ describe('GIVEN a bucket brought by the user', () => {
     const encryptionKey = kms.Key.fromKeyArn(stack, 'ExistingKey', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
     const lake = new HealthDataLake(stack, 'Lake', { bucket, encryptionKey });
     const template = Template.fromStack(stack);
+    // Its bucket policy cannot be changed here: the user is told to add the API-only deny themselves.
+    Annotations.fromStack(stack).hasWarning('/Byo/Lake', Match.stringLikeRegexp('add the same deny to the bucket policy yourself'));
+    template.resourceCountIs('AWS::S3::BucketPolicy', 0);
     template.resourceCountIs('AWS::S3::Bucket', 0);
     // Only the key of the logs: the data key is the user's.
     expect(Object.values(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description))
