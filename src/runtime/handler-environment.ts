@@ -19,6 +19,11 @@ export const HandlerEnvironment = {
   WRITE_CLAIM: 'WRITE_CLAIM',
   /** Largest accepted message, in bytes, after base64 decoding. */
   MAX_MESSAGE_BYTES: 'MAX_MESSAGE_BYTES',
+  /**
+   * Whole seconds a handler trusts one identity-pool exchange of a caller's token before it asks the
+   * identity pool again (which refuses revoked, signed-out and disabled users); `0` turns the cache off.
+   */
+  CREDENTIAL_CACHE_TTL_SECONDS: 'CREDENTIAL_CACHE_TTL_SECONDS',
 } as const;
 
 /** Object tag that names the institute a message belongs to; IAM decides reads on it. */
@@ -29,3 +34,10 @@ export const STATE_TAG = 'state';
 export const RECEIVED_STATE = 'received';
 /** Default largest accepted message: 1 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Default time a handler trusts one identity-pool exchange: 60 seconds (the revocation delay). */
+export const DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS = 60;
+/**
+ * Longest time a handler may trust one identity-pool exchange: identity-pool credentials last one hour
+ * and are renewed five minutes before they expire, so 55 minutes.
+ */
+export const MAX_CREDENTIAL_CACHE_TTL_SECONDS = 55 * 60;
