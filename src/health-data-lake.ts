@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
@@ -16,7 +16,11 @@ import { PrivateNetwork } from './api/private-network';
 import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './runtime/handler-environment';
+import {
+  DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_CREDENTIAL_CACHE_TTL_SECONDS,
+} from './runtime/handler-environment';
 import { MessageStorage } from './storage/message-storage';
 
 /**
@@ -115,6 +119,17 @@ export interface HealthDataLakeProps {
    * @default 1048576 (1 MiB)
    */
   readonly maxMessageBytes?: number;
+
+  /**
+   * How long a handler trusts one exchange of a caller's ID token at the identity pool before it asks
+   * the identity pool again. The identity pool refuses the tokens of users who were disabled, deleted
+   * or signed out globally, so this is the longest such a user keeps access through a warm handler
+   * (the revocation delay). Whole seconds from 0 (no cache: every request asks the identity pool)
+   * to 55 minutes (identity-pool credentials last one hour and are renewed five minutes early).
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly credentialCacheTtl?: Duration;
 
   /**
    * Steady-state requests per second the API stage accepts (beyond: 429).
@@ -331,6 +346,7 @@ export class HealthDataLake extends Construct {
       readClaim: this.readClaim,
       writeClaim: this.writeClaim,
       maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      credentialCacheTtlSeconds: credentialCacheTtlSeconds(props.credentialCacheTtl),
       throttlingRateLimit: props.throttlingRateLimit ?? 50,
       throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
       cors: props.cors,
@@ -355,6 +371,21 @@ export class HealthDataLake extends Construct {
       new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     }
   }
+}
+
+/**
+ * The credential cache TTL in whole seconds, checked at synthesis: a value the handlers would refuse
+ * at run time (and answer every request with 500) fails here instead. A token passes through.
+ */
+function credentialCacheTtlSeconds(ttl: Duration | undefined): number {
+  if (ttl === undefined) return DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS;
+  if (Token.isUnresolved(ttl.toSeconds({ integral: false }))) return ttl.toSeconds({ integral: false });
+  const seconds = ttl.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_CREDENTIAL_CACHE_TTL_SECONDS) {
+    throw new Error(`HealthDataLake: credentialCacheTtl must be a whole number of seconds from 0 to ${MAX_CREDENTIAL_CACHE_TTL_SECONDS} ` +
+      `(55 minutes); got ${ttl.toHumanString()} (${seconds} seconds).`);
+  }
+  return seconds;
 }
 
 /** A KMS key for CloudWatch Logs, usable by the logs service of this region for this account's log groups only. */

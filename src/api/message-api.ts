@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tokenization, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -22,6 +22,8 @@ export interface MessageApiProps {
   readonly readClaim: string;
   readonly writeClaim: string;
   readonly maxMessageBytes: number;
+  /** Seconds a handler trusts one identity-pool exchange (0: no cache). */
+  readonly credentialCacheTtlSeconds: number;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly cors?: apigwv2.CorsPreflightOptions;
@@ -55,6 +57,7 @@ export class MessageApi extends Construct {
       [HandlerEnvironment.READ_CLAIM]: props.readClaim,
       [HandlerEnvironment.WRITE_CLAIM]: props.writeClaim,
       [HandlerEnvironment.MAX_MESSAGE_BYTES]: String(props.maxMessageBytes),
+      [HandlerEnvironment.CREDENTIAL_CACHE_TTL_SECONDS]: Tokenization.stringifyNumber(props.credentialCacheTtlSeconds),
       POWERTOOLS_SERVICE_NAME: 'health-data-lake',
       POWERTOOLS_METRICS_NAMESPACE: 'HealthDataLake',
     };
