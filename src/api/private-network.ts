@@ -77,6 +77,10 @@ export class PrivateNetwork extends Construct {
       handlerSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnets;
     }
     this.subnets = { subnets: handlerSubnets };
+    // Endpoints in a VPC of the user belong to this lake (two lakes may share one VPC); in the lake's
+    // own VPC they stay where earlier versions put them, so that an update does not replace them
+    // (a replacement would briefly need two S3 gateway endpoints on one route table, which AWS refuses).
+    const endpointScope: Construct = props.vpc ? this : this.vpc as ec2.Vpc;
 
     this.handlerSecurityGroup = new ec2.SecurityGroup(this, 'HandlerSecurityGroup', {
       vpc: this.vpc,
@@ -98,7 +102,7 @@ export class PrivateNetwork extends Construct {
           'so the lake\'s S3 gateway endpoint cannot be attached to them. Import the VPC with its route table ids ' +
           '(for example isolatedSubnetRouteTableIds in Vpc.fromVpcAttributes), or pass the VPC\'s S3 gateway endpoint as s3Endpoint.');
       }
-      this.ownS3Endpoint = new ec2.GatewayVpcEndpoint(this, 'S3Endpoint', {
+      this.ownS3Endpoint = new ec2.GatewayVpcEndpoint(endpointScope, 'S3Endpoint', {
         vpc: this.vpc,
         service: ec2.GatewayVpcEndpointAwsService.S3,
         subnets: [this.subnets],
@@ -119,7 +123,7 @@ export class PrivateNetwork extends Construct {
       });
       endpointSecurityGroup.addIngressRule(this.handlerSecurityGroup, ec2.Port.tcp(443), 'HTTPS from the handlers');
       this.handlerSecurityGroup.addEgressRule(endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to Cognito Identity');
-      this.ownCognitoIdentityEndpoint = new ec2.InterfaceVpcEndpoint(this, 'CognitoIdentityEndpoint', {
+      this.ownCognitoIdentityEndpoint = new ec2.InterfaceVpcEndpoint(endpointScope, 'CognitoIdentityEndpoint', {
         vpc: this.vpc,
         service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDENTITY,
         subnets: this.subnets,
@@ -205,11 +209,13 @@ export class PrivateNetwork extends Construct {
         checks.push('no other S3 gateway endpoint is attached to their route tables (AWS allows one per route table)');
         checks.push('no workload other than the lake\'s handlers runs on those route tables (every one of them passes the API-only gate)');
       }
-      if (!props.cognitoIdentityEndpoint) {
+      if (!props.cognitoIdentityEndpoint && !isInspectable(vpc)) {
         checks.push('the VPC has no Cognito Identity interface endpoint with private DNS (otherwise pass it as cognitoIdentityEndpoint)');
       }
       Annotations.of(this).addWarningV2(NETWORK_WARNINGS.uninspectable,
-        `The ${isInspectable(vpc) ? 'subnets' : 'VPC'} passed to the lake ${isInspectable(vpc) ? 'are' : 'is'} imported, so the construct cannot see their route tables or endpoints. ` +
+        (isInspectable(vpc)
+          ? 'Subnets passed to the lake are imported, so the construct cannot see their route tables. '
+          : 'The VPC passed to the lake is imported, so the construct cannot see its route tables or endpoints. ') +
         `Verify yourself that ${checks.join('; ')}.`);
     }
   }

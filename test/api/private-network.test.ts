@@ -431,7 +431,7 @@ describe('GIVEN subnets through which the handlers could reach the internet, or 
     });
     const lake = new HealthDataLake(stack, 'Lake', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     expect(warnings(stack).filter((w) => w.includes(UNVERIFIABLE_WARNING))).toEqual([
-      'The VPC passed to the lake is imported, so the construct cannot see their route tables or endpoints. Verify yourself that ' +
+      'The VPC passed to the lake is imported, so the construct cannot see its route tables or endpoints. Verify yourself that ' +
       'the subnets subnet-0aaaaaaaaaaaaaaa1, subnet-0aaaaaaaaaaaaaaa2 have no route to the internet (no NAT, no internet gateway); ' +
       'no other S3 gateway endpoint is attached to their route tables (AWS allows one per route table); ' +
       'no workload other than the lake\'s handlers runs on those route tables (every one of them passes the API-only gate); ' +
@@ -442,6 +442,23 @@ describe('GIVEN subnets through which the handlers could reach the internet, or 
     expect(s3.Properties.RouteTableIds).toEqual(['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2']);
     expect(lake.vpc).toBe(vpc);
     expect(unacknowledgedFindings(stack)).toEqual([]);
+  });
+
+  test('WHEN subnets imported by id are passed with a VPC of the app THEN it warns about those subnets only', () => {
+    const stack = newStack();
+    const vpc = userVpc(stack);
+    const subnet = ec2.Subnet.fromSubnetAttributes(stack, 'Shared', {
+      subnetId: 'subnet-0bbbbbbbbbbbbbbb1', routeTableId: 'rtb-0bbbbbbbbbbbbbbb1', availabilityZone: 'eu-west-1a',
+    });
+    new HealthDataLake(stack, 'Lake', { vpc, vpcSubnets: { subnets: [subnet] } });
+    expect(warnings(stack).filter((w) => w.includes(UNVERIFIABLE_WARNING))).toEqual([
+      'Subnets passed to the lake are imported, so the construct cannot see their route tables. Verify yourself that ' +
+      'the subnets subnet-0bbbbbbbbbbbbbbb1 have no route to the internet (no NAT, no internet gateway); ' +
+      'no other S3 gateway endpoint is attached to their route tables (AWS allows one per route table); ' +
+      'no workload other than the lake\'s handlers runs on those route tables (every one of them passes the API-only gate). ' +
+      `[ack: ${UNVERIFIABLE_WARNING}]`,
+    ]);
+    expect(endpoints(Template.fromStack(stack), 'Gateway')[0][1].Properties.RouteTableIds).toEqual(['rtb-0bbbbbbbbbbbbbbb1']);
   });
 
   test('WHEN an imported VPC comes with both endpoints passed in THEN the warning asks only for the subnets\' routes', () => {
