@@ -364,6 +364,16 @@ describe('GIVEN a combination that would widen API-only access or cannot deploy'
       /HealthDataLake: s3Endpoint Net\/Vpc\/S3\/Resource is not attached to the route tables of the lake's subnets Net\/Vpc\/lakeSubnet1, Net\/Vpc\/lakeSubnet2, so the handlers' S3 requests would not pass through it and the API-only gate would deny them all\./);
   });
 
+  test('WHEN the S3 endpoint passed in belongs to another VPC THEN synthesis fails and says which VPC it must belong to', () => {
+    const stack = newStack();
+    const vpc = userVpc(stack);
+    const other = new ec2.Vpc(stack, 'Other', { maxAzs: 1, natGateways: 0, subnetConfiguration: [{ name: 'x', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const s3Endpoint = other.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    new HealthDataLake(stack, 'Lake', { vpc, vpcSubnets: { subnetGroupName: 'lake' }, s3Endpoint });
+    expect(() => Template.fromStack(stack)).toThrow(
+      'HealthDataLake: s3Endpoint Net/Other/S3/Resource is not an S3 gateway endpoint of vpc Net/Vpc. Pass the S3 gateway endpoint of that VPC.');
+  });
+
   test('WHEN the Cognito Identity endpoint passed in has no private DNS THEN synthesis fails, since the handlers would not use it', () => {
     const stack = newStack();
     const vpc = userVpc(stack);
