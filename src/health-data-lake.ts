@@ -160,19 +160,57 @@ export interface HealthDataLakeProps {
   readonly reservedConcurrentExecutions?: number;
 
   /**
-   * VPC for the handlers. The construct adds an S3 gateway endpoint and a Cognito Identity interface
-   * endpoint to it; the institute role may reach the data only through that S3 endpoint.
+   * Your VPC for the handlers. The institute role may reach the data only through one S3 gateway
+   * endpoint, and every workload on the route tables of that endpoint passes that gate: so with
+   * `vpc`, also pass `vpcSubnets` (subnets dedicated to the lake, to which the construct attaches its
+   * own S3 endpoint) or `s3Endpoint` (an endpoint you vouch for); anything else fails at synthesis.
    *
    * @default - a new VPC with two isolated subnets (no internet access), with flow logs
    */
   readonly vpc?: ec2.IVpc;
 
   /**
-   * Subnets of `vpc` for the handlers and the endpoints.
+   * Subnets of `vpc` dedicated to the lake's handlers: the construct's S3 gateway endpoint is attached
+   * to their route tables, so anything routed through those route tables passes the API-only gate.
+   * Use isolated subnets (a warning is emitted for subnets with a route to the internet).
+   * Requires `vpc`.
    *
-   * @default - the isolated subnets of the VPC
+   * @default - required with `vpc` unless `s3Endpoint` is given; then the isolated subnets of `vpc`
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * An existing S3 gateway endpoint of `vpc`, attached to the route tables of the handlers' subnets.
+   * The construct then creates no S3 endpoint, and the API-only gate means "requests through this
+   * endpoint": every workload on its route tables may use a user's identity-pool credentials against
+   * the data. Its endpoint policy stays yours and must allow `s3:GetObject`, `s3:PutObject` and
+   * `s3:PutObjectTagging` on the lake's objects. Requires `vpc`.
+   *
+   * @default - the construct creates an S3 gateway endpoint limited to the lake's objects on the route tables of `vpcSubnets`
+   */
+  readonly s3Endpoint?: ec2.IGatewayVpcEndpoint;
+
+  /**
+   * An existing Cognito Identity interface endpoint of `vpc` with private DNS (a VPC can have only one).
+   * The construct then creates none; it allows HTTPS from the handlers into the endpoint's security
+   * groups, and the endpoint's policy stays yours and must allow `cognito-identity:GetId` and
+   * `cognito-identity:GetCredentialsForIdentity` for this lake's identity pool. An endpoint that
+   * another HealthDataLake created has its policy extended to this lake's identity pool. Requires `vpc`.
+   *
+   * @default - the construct creates one in the handlers' subnets, whose policy allows only the token exchange of this identity pool
+   */
+  readonly cognitoIdentityEndpoint?: ec2.IInterfaceVpcEndpoint;
+
+  /**
+   * Place the Cognito Identity endpoint the construct creates only in the availability zones that
+   * offer the service. This looks the zones up at synthesis, which needs AWS credentials and a stack
+   * with an explicit account and region (the result is cached in `cdk.context.json`). Without it the
+   * endpoint goes into one handler subnet per zone, and the deployment fails in a region where a zone
+   * of those subnets does not offer Cognito Identity.
+   *
+   * @default false
+   */
+  readonly lookupSupportedAzs?: boolean;
 
   /**
    * How long the handler, API access and VPC flow logs are kept.
@@ -238,9 +276,9 @@ export class HealthDataLake extends Construct {
   public readonly readFunction: lambda.IFunction;
   /** The VPC the handlers run in. */
   public readonly vpc: ec2.IVpc;
-  /** The S3 gateway endpoint: the only path through which institute credentials reach the data. */
+  /** The S3 gateway endpoint (the construct's, or `s3Endpoint`): the only path through which institute credentials reach the data. */
   public readonly s3Endpoint: ec2.IGatewayVpcEndpoint;
-  /** The Cognito Identity interface endpoint the handlers exchange tokens through. */
+  /** The Cognito Identity interface endpoint (the construct's, or `cognitoIdentityEndpoint`) the handlers exchange tokens through. */
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
   /** The KMS key that encrypts the handler, API access and flow logs. */
   public readonly logsKey: kms.IKey;
@@ -315,6 +353,10 @@ export class HealthDataLake extends Construct {
     const network = new PrivateNetwork(this, 'Network', {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
+      s3Endpoint: props.s3Endpoint,
+      cognitoIdentityEndpoint: props.cognitoIdentityEndpoint,
+      lookupSupportedAzs: props.lookupSupportedAzs,
+      identityPoolArn: this.identityPool.identityPoolArn,
       bucket: this.bucket,
       logsKey: this.logsKey,
       logRetention,

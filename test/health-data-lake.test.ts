@@ -74,8 +74,26 @@ describe('GIVEN the construct configured in other supported ways', () => {
       bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'existing-lake'),
       encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
     })],
-    ['the user\'s own VPC', (stack) => ({
+    ['the user\'s own VPC with subnets dedicated to the lake', (stack) => ({
       vpc: new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
+      vpcSubnets: { subnetGroupName: 'isolated' },
+    })],
+    ['the user\'s own VPC with its own S3 and Cognito Identity endpoints', (stack) => {
+      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      return {
+        vpc,
+        s3Endpoint: vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 }),
+        cognitoIdentityEndpoint: vpc.addInterfaceEndpoint('CognitoIdentity', { service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDENTITY, open: false }),
+      };
+    }],
+    ['an imported VPC', (stack) => ({
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+        isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+        isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+      }),
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     })],
     ['reserved concurrency', () => ({ reservedConcurrentExecutions: 5 })],
   ];

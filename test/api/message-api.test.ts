@@ -178,7 +178,7 @@ describe('GIVEN API options', () => {
     const vpc = new ec2.Vpc(stack, 'Existing', {
       natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     });
-    const lake = new HealthDataLake(stack, 'Lake', { vpc });
+    const lake = new HealthDataLake(stack, 'Lake', { vpc, vpcSubnets: { subnetGroupName: 'isolated' } });
     expect(lake.vpc).toBe(vpc);
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::EC2::VPC', 1);
