@@ -9,24 +9,29 @@ import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand }
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS } from '../src/runtime/handler-environment';
 import { createIngestHandler } from '../src/runtime/ingest.lambda';
 import { messageIdFor } from '../src/runtime/message-key';
 import { createReadHandler } from '../src/runtime/read.lambda';
 import { claimsOf, getMessage, headersWith, postMessage } from '../test/runtime/support/api-events';
 import { HANDLER_ENVIRONMENT } from '../test/runtime/support/handler-environment';
-import { admitMessage } from '../test/runtime/support/hl7-messages';
+import { ADMISSIONS, admitMessage } from '../test/runtime/support/hl7-messages';
 
 const REQUESTS = 2_000;
 const WARM_UP = 200;
 
 Object.assign(process.env, HANDLER_ENVIRONMENT, { POWERTOOLS_SERVICE_NAME: 'benchmark' });
 
+/** The credential cache's clock: real time, plus what the "after the TTL" scenario skips ahead. */
+let skippedMs = 0;
+const clock = () => Date.now() + skippedMs;
+
 const s3 = mockClient(S3Client);
 const cognito = mockClient(CognitoIdentityClient);
 cognito.on(GetIdCommand).callsFake(async (input) => ({ IdentityId: `eu-west-1:${Object.values(input.Logins as object)[0]}` }));
 cognito.on(GetCredentialsForIdentityCommand).callsFake(async (input) => ({
   IdentityId: input.IdentityId,
-  Credentials: { AccessKeyId: 'ASIABENCHMARK', SecretKey: 'secret', SessionToken: 'session', Expiration: new Date(Date.now() + 3_600_000) },
+  Credentials: { AccessKeyId: 'ASIABENCHMARK', SecretKey: 'secret', SessionToken: 'session', Expiration: new Date(clock() + 3_600_000) },
 }));
 s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
 s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => admitMessage() } } as never);
@@ -52,6 +57,7 @@ async function measure(
   handler: Handler,
   events: APIGatewayProxyEventV2WithJWTAuthorizer[],
   expectedStatus: number,
+  beforeEach: () => void = () => undefined,
 ): Promise<Figures> {
   const durations: number[] = [];
   const calls: number[] = [];
@@ -59,6 +65,7 @@ async function measure(
   process.stdout.write = (() => true) as typeof process.stdout.write;
   try {
     for (const event of events) {
+      beforeEach();
       const before = awsCalls();
       const start = process.hrtime.bigint();
       const response = await handler(event);
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
   const first = createIngestHandler();
   rows.push(await measure('ingest, first request of an instance', first, [post(0, tokenOf(0), 'first-user')], 201));
 
-  const ingest: Handler = createIngestHandler();
+  const ingest: Handler = createIngestHandler({ clock });
   await measure('warm-up', ingest, range(1, WARM_UP).map((n) => post(n, tokenOf(n), `warm-up-${n}`)), 201);
 
   // Cold caller: a token and a user the instance has never seen (GetId + GetCredentialsForIdentity + PutObject).
@@ -117,18 +124,24 @@ async function main(): Promise<void> {
   rows.push(await measure('ingest, known user, new token', ingest,
     range(20_001, REQUESTS).map((n) => post(n, tokenOf(n), 'returning-user')), 201));
 
-  // Warm: the same token again and again: PutObject only.
+  // Warm, inside the TTL: the same token again and again: PutObject only.
   const warmToken = tokenOf(30_000);
   await measure('warm-up', ingest, range(0, WARM_UP).map((n) => post(n, warmToken, 'warm-user')), 201);
-  rows.push(await measure('ingest, warm (cached credentials)', ingest,
+  rows.push(await measure(`ingest, warm inside the TTL (${DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS} s)`, ingest,
     range(30_001, REQUESTS).map((n) => post(n, warmToken, 'warm-user')), 201));
+
+  // Warm, after the TTL: the same token, each request a TTL after the previous exchange, so the
+  // identity pool is asked again (GetCredentialsForIdentity; the identity id is remembered) + PutObject.
+  const ttlMs = DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS * 1000;
+  rows.push(await measure('ingest, warm after the TTL (identity pool asked again)', ingest,
+    range(40_001, REQUESTS).map((n) => post(n, warmToken, 'warm-user')), 201, () => { skippedMs += ttlMs; }));
 
   // Rejected before any AWS call.
   rows.push(await measure('ingest, invalid message (400)', ingest,
     range(0, REQUESTS).map(() => postMessage('not an HL7 message', { headers: headersWith(warmToken) })), 400));
 
-  const read: Handler = createReadHandler();
-  const id = messageIdFor('MSG1');
+  const read: Handler = createReadHandler({ clock });
+  const id = messageIdFor('MSG1', ADMISSIONS);
   await measure('warm-up', read, range(0, WARM_UP).map(() => getMessage(id, { headers: headersWith(warmToken) })), 200);
   rows.push(await measure('read, warm (cached credentials)', read,
     range(0, REQUESTS).map(() => getMessage(id, { headers: headersWith(warmToken) })), 200));
@@ -143,8 +156,10 @@ async function main(): Promise<void> {
   }));
   console.log(`Handlers with mocked AWS (no network time), Node ${process.version}, ${REQUESTS} requests per row.`);
   console.table(table);
-  const warm = rows.find((row) => row.scenario.startsWith('ingest, warm'));
-  console.log(`Warm ingest makes ${warm?.callsPerRequest} AWS call(s) per request (the PutObject).`);
+  const inside = rows.find((row) => row.scenario.startsWith('ingest, warm inside'));
+  const after = rows.find((row) => row.scenario.startsWith('ingest, warm after'));
+  console.log(`Warm ingest makes ${inside?.callsPerRequest} AWS call(s) per request inside the credential cache TTL (PutObject)`
+    + ` and ${after?.callsPerRequest} after it (GetCredentialsForIdentity + PutObject).`);
   s3.restore();
   cognito.restore();
 }

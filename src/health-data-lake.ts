@@ -227,20 +227,24 @@ export interface HealthDataLakeProps {
  * credentials of one ABAC role, tagged with the user's read and write institutes; one central IAM
  * policy then decides which messages in the encrypted bucket they may read and write.
  *
- * The HTTP API (every route needs the user's Cognito ID token as `Authorization: Bearer <token>`):
+ * The HTTP API (every route needs the user's Cognito ID token, `token_use` = `id`, as
+ * `Authorization: Bearer <token>`):
  *
  * - `POST /messages`: body = one HL7 v2 ER7 message (raw or base64; `\r`, `\n` or `\r\n` between
  *   segments; MLLP framing stripped). Stored once with the caller's credentials under
- *   `<write institute>/<id>` (id = base64url of MSH-10), tagged `source=<write institute>` and
- *   `state=received`. 201 answers `{ id, controlId, messageType, version, institute, status }`.
- *   With `Accept: x-application/hl7-v2+er7` the answer is an HL7 ACK instead (MSA-1 `AA` stored,
- *   `AE` not stored / duplicate / retry, `AR` rejected; MSA-2 the original control id).
+ *   `<write institute>/<id>`, where id = base64url (no padding) of `<MSH-3>|<MSH-4>|<MSH-10>`: the
+ *   sending application and facility as sent (written with the standard delimiters `|^~\&`) and the
+ *   control id, so only the same control id from the same sender is a duplicate. Tagged
+ *   `source=<write institute>` and `state=received`. 201 answers `{ id, controlId,
+ *   sendingApplication, sendingFacility, messageType, version, institute, status }`.
+ *   With `Accept: x-application/hl7-v2+er7` the answer is an HL7 ACK instead (MSA-1 `AA` stored, or
+ *   stored already (200), `AE` not stored / retry, `AR` rejected; MSA-2 the original control id).
  * - `GET /messages/{id}`: 200 with the stored message when it belongs to the caller's read
  *   institute; another institute's message and a missing one both give 404.
  *
  * Errors are JSON `{ "error": { "code", "message", "retryable" } }`: 400 (invalid HL7, with a
- * precise code such as `MISSING_CONTROL_ID`, or `INVALID_MESSAGE_ID`), 401 `MISSING_TOKEN`,
- * 403 `NO_WRITE_INSTITUTE` / `NO_READ_INSTITUTE` / `ACCESS_DENIED`, 404 `MESSAGE_NOT_FOUND`,
+ * precise code such as `MISSING_CONTROL_ID`, `MESSAGE_ID_TOO_LONG`, or `INVALID_MESSAGE_ID`),
+ * 401 `MISSING_TOKEN` / `NOT_AN_ID_TOKEN`, 403 `NO_WRITE_INSTITUTE` / `NO_READ_INSTITUTE` / `ACCESS_DENIED`, 404 `MESSAGE_NOT_FOUND`,
  * 409 `DUPLICATE_MESSAGE` / `WRITE_CONFLICT` (retryable), 413 `MESSAGE_TOO_LARGE`,
  * 502 `UPSTREAM_ERROR` (retryable) / `STORE_REJECTED`, 503 `SERVICE_THROTTLED` (retryable).
  */

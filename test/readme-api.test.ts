@@ -14,9 +14,12 @@ import { accessKeyIdOf, CognitoIdentityClient, ConditionalWriteBucket, identityP
 import { useHandlerEnvironment } from './runtime/support/handler-environment';
 import { recordingTelemetry } from './runtime/support/telemetry';
 import { createIngestHandler } from '../src/runtime/ingest.lambda';
+import { messageIdFor } from '../src/runtime/message-key';
 import { createReadHandler } from '../src/runtime/read.lambda';
 
 const root = path.join(__dirname, '..');
+/** The id the README shows: base64url of `<MSH-3>|<MSH-4>|<MSH-10>` of the fixture it sends. */
+const ID = messageIdFor('NG-ADT-0001734', { application: 'EPICADT', facility: 'NORTHGATE^2.16.840.1.113883.3.72.5.1^ISO' });
 const apiSection = fs.readFileSync(path.join(root, 'README.md'), 'utf8').split('## The API')[1].split('\n## ')[0];
 const blocks = [...apiSection.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map(([, language, text]) => ({ language, text }));
 
@@ -82,7 +85,7 @@ describe('GIVEN the API examples of the README', () => {
     expect(JSON.parse(response.body!)).toEqual(JSON.parse(shown(0).text));
     expect(cognito.commandCalls(GetIdCommand)).toHaveLength(1);
     expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(1);
-    expect([...bucket.objects.keys()]).toEqual(['hospital-a/TkctQURULTAwMDE3MzQ']);
+    expect([...bucket.objects.keys()]).toEqual([`hospital-a/${ID}`]);
   });
 
   test('WHEN the acknowledgment curl is sent THEN the answer is the AA acknowledgment shown', async () => {
@@ -91,11 +94,16 @@ describe('GIVEN the API examples of the README', () => {
     expect(response.body!.split('\r')).toEqual(shown(1).text.trim().split('\n'));
   });
 
+  test('THEN the GET example reads the id the JSON receipt shows', () => {
+    expect(JSON.parse(shown(0).text).id).toBe(ID);
+    expect(curls[2].path).toBe(`/messages/${ID}`);
+  });
+
   test('WHEN the GET curl follows the POST THEN it returns the stored message', async () => {
     await createIngestHandler({ telemetry: recordingTelemetry, now })(eventOf(curls[0]));
     const response = await createReadHandler({ telemetry: recordingTelemetry })(eventOf(curls[2]));
     expect(response.statusCode).toBe(200);
-    expect(response.body).toBe(bucket.objects.get('hospital-a/TkctQURULTAwMDE3MzQ')!.body);
+    expect(response.body).toBe(bucket.objects.get(`hospital-a/${ID}`)!.body);
     expect(response.body).toContain('NG-ADT-0001734');
   });
 });

@@ -22,6 +22,8 @@ export interface CallerAccessFactories {
   readonly credentials?: (settings: CallerAccessSettings) => CallerCredentialSource;
   /** @default `S3CallerMessageStores`: one S3 client per caller credentials */
   readonly messageStores?: (settings: CallerAccessSettings) => CallerMessageStores;
+  /** The clock of the credential cache, in milliseconds since the epoch. @default `Date.now` */
+  readonly clock?: () => number;
 }
 
 /** Builds the caller access of a function instance. */
@@ -31,6 +33,8 @@ export function createCallerAccess(settings: CallerAccessSettings, factories: Ca
       identityPoolId: settings.identityPoolId,
       identityProviderName: settings.identityProviderName,
       client: new CognitoIdentityClient({ region: settings.identityPoolRegion }),
+      cacheTtlMs: settings.credentialCacheTtlSeconds * 1000,
+      ...(factories.clock ? { now: factories.clock } : {}),
     }),
     messageStores: factories.messageStores?.(settings) ?? new S3CallerMessageStores({
       bucketName: settings.bucketName,
@@ -61,6 +65,15 @@ export function credentialFailure(error: CredentialExchangeError): RequestFailur
     default:
       return failure('UPSTREAM_ERROR', 'The identity service could not be reached; send the request again.');
   }
+}
+
+/**
+ * The answer when the verified token is not an ID token (an access token of the app client, say):
+ * given before any AWS call.
+ */
+export function notAnIdToken(): RequestFailure {
+  return failure('NOT_AN_ID_TOKEN',
+    'The token is not an ID token (its token_use claim is not "id"): send the ID token of your sign-in, not its access token.');
 }
 
 const ACK_CONTROL_ID = /^[A-Za-z0-9=_-]{1,20}$/;

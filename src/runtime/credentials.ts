@@ -3,12 +3,23 @@
  * pool (`GetId`, then `GetCredentialsForIdentity`) for temporary credentials of the ABAC role,
  * tagged with the caller's institutes. IAM, not this code, decides what they allow.
  *
- * Exchanges are cached per token (by its SHA-256, never the token itself) until five minutes before
- * the credentials expire, and the identity id is cached per user (`sub`), so a warm request costs
- * no Cognito call and a new token of a known user costs one.
+ * Revocation: the API's JWT authorizer checks only a token's signature and expiry; the identity
+ * pool (server-side token check) also refuses tokens of users who were signed out globally or
+ * deleted, and it does so in `GetCredentialsForIdentity`, which always carries the token. So an
+ * exchange is trusted for at most `cacheTtlMs` after it was asked for (default 60 seconds), and never
+ * past the credentials' expiry less the refresh margin (five minutes); after that the next request of
+ * the caller asks the identity pool again, and a token it now refuses gets no access. A handler
+ * therefore serves a revoked token for at most `cacheTtlMs` after the identity pool starts refusing
+ * it. With `cacheTtlMs` 0 nothing is cached: every request asks the identity pool.
+ *
+ * Exchanges are cached per token (by its SHA-256, never the token itself); a failed exchange is
+ * never cached. The identity id is cached per user (`sub`): it is an identifier, not a permission
+ * (`GetCredentialsForIdentity` still checks the token against it), so a new token of a known user
+ * and a renewal cost one Cognito call, and a warm request inside the TTL costs none.
  */
 import { createHash } from 'node:crypto';
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import { DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS } from './handler-environment';
 import { describeUpstreamError, UpstreamErrorDescription } from './upstream-errors';
 
 /** Temporary credentials of one caller. */
@@ -64,12 +75,19 @@ export interface CredentialExchangeOptions {
   readonly maxCachedCallers?: number;
   /** How long before expiry credentials are renewed, in milliseconds. @default 5 minutes */
   readonly refreshBeforeExpiryMs?: number;
+  /**
+   * How long one exchange is trusted after it was asked for, in milliseconds (never past expiry less
+   * `refreshBeforeExpiryMs`); 0 turns the cache of exchanges off. @default 60 seconds
+   */
+  readonly cacheTtlMs?: number;
 }
 
 /** Most callers remembered by default. */
 export const DEFAULT_MAX_CACHED_CALLERS = 1_000;
 /** Credentials are renewed this long before they expire by default: 5 minutes. */
 export const DEFAULT_REFRESH_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
+/** An exchange is trusted this long by default: 60 seconds. */
+export const DEFAULT_CACHE_TTL_MS = DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS * 1000;
 
 /** A map that forgets its least recently used entry once it holds more than `capacity`. */
 class RecentlyUsed<V> {
@@ -110,6 +128,8 @@ class RecentlyUsed<V> {
 
 /** An exchange in flight (shared by concurrent requests of one caller) or its result. */
 interface CachedExchange {
+  /** When the identity pool was asked (milliseconds since the epoch): trust is counted from here. */
+  readonly askedAt: number;
   pending?: Promise<CallerCredentials>;
   credentials?: CallerCredentials;
 }
@@ -118,12 +138,14 @@ interface CachedExchange {
 export class CredentialExchange implements CallerCredentialSource {
   private readonly now: () => number;
   private readonly refreshBeforeExpiryMs: number;
+  private readonly cacheTtlMs: number;
   private readonly exchangesByToken: RecentlyUsed<CachedExchange>;
   private readonly identityIdsBySubject: RecentlyUsed<string>;
 
   constructor(private readonly options: CredentialExchangeOptions) {
     this.now = options.now ?? Date.now;
     this.refreshBeforeExpiryMs = options.refreshBeforeExpiryMs ?? DEFAULT_REFRESH_BEFORE_EXPIRY_MS;
+    this.cacheTtlMs = Math.max(0, options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS);
     const capacity = Math.max(1, options.maxCachedCallers ?? DEFAULT_MAX_CACHED_CALLERS);
     this.exchangesByToken = new RecentlyUsed(capacity);
     this.identityIdsBySubject = new RecentlyUsed(capacity);
@@ -135,15 +157,18 @@ export class CredentialExchange implements CallerCredentialSource {
   }
 
   async credentialsFor(idToken: string, subject?: string): Promise<CallerCredentials> {
+    if (this.cacheTtlMs === 0) {
+      return this.exchange(idToken, subject); // no cache: every request asks the identity pool
+    }
     const key = createHash('sha256').update(idToken, 'utf8').digest('base64url');
     const cached = this.exchangesByToken.get(key);
-    if (cached?.credentials && this.isFresh(cached.credentials)) {
+    if (cached?.credentials && this.isTrusted(cached.askedAt, cached.credentials)) {
       return cached.credentials;
     }
     if (cached?.pending) {
       return cached.pending;
     }
-    const entry: CachedExchange = {};
+    const entry: CachedExchange = { askedAt: this.now() };
     entry.pending = this.exchange(idToken, subject).then(
       (credentials) => {
         entry.pending = undefined;
@@ -151,6 +176,7 @@ export class CredentialExchange implements CallerCredentialSource {
         return credentials;
       },
       (error: unknown) => {
+        // A failure is never remembered: the entry goes, and with it any earlier success.
         if (this.exchangesByToken.peek(key) === entry) {
           this.exchangesByToken.delete(key);
         }
@@ -161,9 +187,12 @@ export class CredentialExchange implements CallerCredentialSource {
     return entry.pending;
   }
 
-  private isFresh(credentials: CallerCredentials): boolean {
+  /** Whether credentials asked for at `askedAt` may still be used without asking the identity pool. */
+  private isTrusted(askedAt: number, credentials: CallerCredentials): boolean {
+    const now = this.now();
     return credentials.expiration !== undefined
-      && this.now() < credentials.expiration.getTime() - this.refreshBeforeExpiryMs;
+      && now < askedAt + this.cacheTtlMs
+      && now < credentials.expiration.getTime() - this.refreshBeforeExpiryMs;
   }
 
   private async exchange(idToken: string, subject: string | undefined): Promise<CallerCredentials> {

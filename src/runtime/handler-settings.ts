@@ -4,7 +4,12 @@
  *
  * Pure: no AWS imports.
  */
-import { DEFAULT_MAX_MESSAGE_BYTES, HandlerEnvironment } from './handler-environment';
+import {
+  DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  HandlerEnvironment,
+  MAX_CREDENTIAL_CACHE_TTL_SECONDS,
+} from './handler-environment';
 
 /** A setting the function cannot work without is missing or malformed: a deployment error. */
 export class HandlerConfigurationError extends Error {
@@ -26,6 +31,11 @@ export interface CallerAccessSettings {
   readonly region: string;
   /** Region of the identity pool (the prefix of its id, else the function's region). */
   readonly identityPoolRegion: string;
+  /**
+   * Whole seconds one identity-pool exchange of a caller's token is trusted before the identity pool
+   * is asked again (0: never trusted, every request asks). The revocation delay of a warm handler.
+   */
+  readonly credentialCacheTtlSeconds: number;
 }
 
 /** Settings of `POST /messages`. */
@@ -64,7 +74,24 @@ function callerAccessSettings(env: Environment): CallerAccessSettings {
     identityProviderName: required(env, HandlerEnvironment.IDENTITY_PROVIDER_NAME),
     region,
     identityPoolRegion: REGION.test(poolRegion) ? poolRegion : region,
+    credentialCacheTtlSeconds: credentialCacheTtlSeconds(env),
   };
+}
+
+const WHOLE_NUMBER = /^\d+$/;
+
+function credentialCacheTtlSeconds(env: Environment): number {
+  const variable = HandlerEnvironment.CREDENTIAL_CACHE_TTL_SECONDS;
+  const raw = env[variable]?.trim();
+  if (!raw) {
+    return DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS;
+  }
+  const value = WHOLE_NUMBER.test(raw) ? Number(raw) : NaN;
+  if (!(value <= MAX_CREDENTIAL_CACHE_TTL_SECONDS)) {
+    throw new HandlerConfigurationError(variable,
+      `is ${JSON.stringify(raw)}, not a whole number of seconds from 0 to ${MAX_CREDENTIAL_CACHE_TTL_SECONDS}`);
+  }
+  return value;
 }
 
 function maxMessageBytes(env: Environment): number {

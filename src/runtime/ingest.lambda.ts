@@ -1,10 +1,13 @@
 /**
  * `POST /messages`: an institute user sends one HL7 v2 message (ER7); it is validated and stored
- * once, under `<write institute>/<message id>`, with the CALLER's credentials (the function's own
- * role has no access to the bucket). IAM decides whether the caller may write for the institute.
+ * once, under `<write institute>/<message id>` (the id names the sender, MSH-3 and MSH-4, and the
+ * control id, MSH-10: see `message-key`), with the CALLER's credentials (the function's own role has
+ * no access to the bucket). IAM decides whether the caller may write for the institute.
  *
  * Answers JSON, or an HL7 acknowledgment (AA / AE / AR) when the caller accepts
- * `x-application/hl7-v2+er7`. Never throws; never answers with a stack trace.
+ * `x-application/hl7-v2+er7`; a message that is already stored is a 409 `DUPLICATE_MESSAGE` in
+ * JSON and, as HL7 senders expect after a lost acknowledgment, a 200 `AA` saying so in an
+ * acknowledgment. Never throws; never answers with a stack trace.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiHandler, ApiHandler } from './api-handler';
@@ -15,11 +18,12 @@ import {
   createCallerAccess,
   credentialFailure,
   lazily,
+  notAnIdToken,
 } from './caller-access';
 import { CallerCredentials, CredentialExchangeError } from './credentials';
 import { IngestSettings, ingestSettingsFrom } from './handler-settings';
-import { buildAck, decodeBody, Hl7ErrorCode, Hl7Message, Hl7ValidationError, parseMessage, peekControlId } from './hl7';
-import { fitsObjectKey, messageIdFor, messageKey } from './message-key';
+import { AckErrorCode, buildAck, decodeBody, Hl7Message, Hl7ValidationError, parseMessage, peekControlId } from './hl7';
+import { fitsObjectKey, MAX_OBJECT_KEY_BYTES, messageIdOf, messageKey, senderOf } from './message-key';
 import { MessageStoreError } from './message-store';
 import {
   ApiRequest,
@@ -28,6 +32,7 @@ import {
   exceedsSize,
   headerValue,
   headOf,
+  isIdToken,
   RawBody,
   rawBodyOf,
   requestIdOf,
@@ -52,7 +57,12 @@ import type { UpstreamErrorDescription } from './upstream-errors';
 export interface MessageReceipt {
   /** The message id: `GET /messages/{id}` reads the message back. */
   readonly id: string;
+  /** MSH-10, unescaped. */
   readonly controlId: string;
+  /** MSH-3 as sent, written with the standard delimiters `|^~\&`; absent when empty. */
+  readonly sendingApplication?: string;
+  /** MSH-4 as sent, written with the standard delimiters `|^~\&`; absent when empty. */
+  readonly sendingFacility?: string;
   readonly messageType: string;
   readonly version: string;
   readonly institute: string;
@@ -78,7 +88,7 @@ type IngestResult = {
   readonly message?: Hl7Message;
   readonly messageId?: string;
   readonly institute?: string;
-  readonly hl7ErrorCode?: Hl7ErrorCode;
+  readonly hl7ErrorCode?: AckErrorCode;
   /** Text in which to look for the control id of a message that could not be parsed. */
   readonly unparsedText?: string;
   readonly upstream?: UpstreamErrorDescription;
@@ -121,6 +131,9 @@ async function ingest(event: ApiRequest, settings: IngestSettings, access: Calle
     throw error;
   }
 
+  if (!isIdToken(event)) {
+    return { failure: notAnIdToken(), message };
+  }
   const institute = claimedInstitute(event, settings.writeClaim);
   if (institute === undefined) {
     return {
@@ -136,11 +149,13 @@ async function ingest(event: ApiRequest, settings: IngestSettings, access: Calle
       institute,
     };
   }
-  const messageId = messageIdFor(message.controlId);
+  const messageId = messageIdOf(message);
   if (!fitsObjectKey(messageKey(institute, messageId))) {
     return {
-      failure: invalidMessage('CONTROL_ID_TOO_LONG', 'MSH-10 (message control id) is too long to be stored for your institute.'),
-      hl7ErrorCode: 'CONTROL_ID_TOO_LONG',
+      failure: failure('MESSAGE_ID_TOO_LONG',
+        'MSH-3 (sending application), MSH-4 (sending facility) and MSH-10 (message control id) are together too long to name '
+        + `a message of your institute: its key may be at most ${MAX_OBJECT_KEY_BYTES} bytes.`),
+      hl7ErrorCode: 'MESSAGE_ID_TOO_LONG',
       message,
       institute,
     };
@@ -164,6 +179,7 @@ async function ingest(event: ApiRequest, settings: IngestSettings, access: Calle
       messageType: message.messageType,
       controlId: message.controlId,
       version: message.version,
+      sendingApplication: message.sendingApplication,
       sendingFacility: message.sendingFacility,
     });
   } catch (error) {
@@ -179,9 +195,9 @@ function storeFailure(error: MessageStoreError, institute: string): RequestFailu
   switch (error.reason) {
     case 'ALREADY_STORED':
       return failure('DUPLICATE_MESSAGE',
-        `Duplicate message: a message with this control id (MSH-10) is already stored for institute ${institute}; the stored message was not changed.`);
+        `Duplicate message: this message (the same control id, MSH-10, from the same sender, MSH-3 and MSH-4) is already stored for institute ${institute}; the stored message was not changed.`);
     case 'WRITE_CONFLICT':
-      return failure('WRITE_CONFLICT', 'Another request is storing a message with this control id (MSH-10) right now; send it again shortly.');
+      return failure('WRITE_CONFLICT', 'Another request is storing this message (the same control id from the same sender) right now; send it again shortly.');
     case 'ACCESS_DENIED':
       return failure('ACCESS_DENIED', `Your credentials do not allow storing messages for institute ${institute}.`);
     case 'THROTTLED':
@@ -197,7 +213,10 @@ function render(result: IngestResult, event: ApiRequest, wantsAcknowledgment: bo
   const { failure: failed, message } = result;
   if (wantsAcknowledgment) {
     try {
-      const ack = buildAck(message, failed === undefined ? 'AA' : acknowledgmentFor(failed), {
+      const code = failed === undefined ? 'AA' : acknowledgmentFor(failed);
+      // An accepted message is a success for HTTP too: 201 when stored now, 200 when stored before.
+      const status = code === 'AA' ? (failed === undefined ? 201 : 200) : failed!.status;
+      const ack = buildAck(message, code, {
         controlId: acknowledgmentControlId(requestIdOf(event)),
         timestamp: now(),
         ...(failed === undefined ? {} : { text: failed.message }),
@@ -206,7 +225,7 @@ function render(result: IngestResult, event: ApiRequest, wantsAcknowledgment: bo
           : {}),
         ...(result.hl7ErrorCode === undefined ? {} : { errorCode: result.hl7ErrorCode }),
       });
-      return hl7Response(failed?.status ?? 201, ack);
+      return hl7Response(status, ack);
     } catch (error) {
       // An acknowledgment that cannot be built falls back to the JSON answer below.
       reportTelemetryFailure('acknowledgment', error);
@@ -218,12 +237,21 @@ function render(result: IngestResult, event: ApiRequest, wantsAcknowledgment: bo
   const receipt: MessageReceipt = {
     id: result.messageId!,
     controlId: message!.controlId,
+    ...optionalSender(message!),
     messageType: message!.messageType,
     version: message!.version,
     institute: result.institute!,
     status: 'received',
   };
   return jsonResponse(201, receipt);
+}
+
+function optionalSender(message: Hl7Message): { sendingApplication?: string; sendingFacility?: string } {
+  const sender = senderOf(message);
+  return {
+    ...(sender.application === '' ? {} : { sendingApplication: sender.application }),
+    ...(sender.facility === '' ? {} : { sendingFacility: sender.facility }),
+  };
 }
 
 function optionalControlId(controlId: string | undefined): { originalControlId?: string } {

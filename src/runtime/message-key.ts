@@ -1,29 +1,78 @@
 /**
  * Where a message lives in the data bucket.
  *
- * A message is stored under `<institute>/<messageId>`, where the message id is the base64url form
- * (RFC 4648 section 5, no padding) of the UTF-8 bytes of its HL7 control id (MSH-10). The id is
- * therefore deterministic (a resent message lands on the same key and is rejected as a duplicate)
- * and can never contain `/`, so no control id can move a message out of its institute's prefix,
- * the only prefix the caller's credentials may write to.
+ * HL7 only asks control ids (MSH-10) to be unique per sending system, and an institute runs several
+ * (admissions, laboratory, pharmacy) with their own counters. So a message is named by its sender
+ * and its control id together: only the same control id from the same sender is the same message.
+ *
+ * A message is stored under `<institute>/<messageId>`. The message id is the base64url form
+ * (RFC 4648 section 5, no padding) of the UTF-8 bytes of
+ *
+ *     <MSH-3>|<MSH-4>|<MSH-10>
+ *
+ * where MSH-3 (sending application) and MSH-4 (sending facility) are the whole fields as sent (every
+ * component), written with the standard delimiters `|^~\&` (see `normalizeField`), and MSH-10 is the
+ * control id escaped for those delimiters; a `|` inside any part is therefore escaped (`\F\`), so the
+ * three parts always split apart again. The id is deterministic (a resent message lands on the same
+ * key and is refused as a duplicate, atomically, by S3), opaque to callers, and never contains `/`,
+ * so no header field can move a message out of its institute's prefix, the only prefix the caller's
+ * credentials may write to. The key must fit S3's 1,024 bytes; the ingest handler refuses a message
+ * whose key would not.
  *
  * Pure: no AWS imports.
  */
-
-/**
- * Longest message id accepted, in characters: the base64url form of the longest control id the
- * HL7 parser accepts (199 characters, HL7 v2.7+), each up to 4 bytes in UTF-8 (796 bytes).
- */
-export const MAX_MESSAGE_ID_LENGTH = 1062;
+import { DEFAULT_DELIMITERS, escapeText, Hl7Message, MAX_CONTROL_ID_LENGTH, normalizeField, unescapeText } from './hl7';
 
 /** Longest S3 object key, in UTF-8 bytes. */
 export const MAX_OBJECT_KEY_BYTES = 1024;
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/**
+ * Longest message id, in characters: an S3 key of 1,024 bytes less the shortest institute prefix
+ * (one character and `/`). A longer id can never have been stored.
+ */
+export const MAX_MESSAGE_ID_LENGTH = MAX_OBJECT_KEY_BYTES - 2;
 
-/** The message id of a control id: base64url (no padding) of its UTF-8 bytes. */
-export function messageIdFor(controlId: string): string {
-  return Buffer.from(controlId, 'utf8').toString('base64url');
+/** The sending system of a message: MSH-3 and MSH-4, each normalized with `normalizeField`. */
+export interface MessageSender {
+  /** MSH-3 (sending application), normalized; `''` when empty. */
+  readonly application: string;
+  /** MSH-4 (sending facility), normalized; `''` when empty. */
+  readonly facility: string;
+}
+
+/** What a message id names: the sender and the control id. */
+export interface MessageIdParts extends MessageSender {
+  /** MSH-10, unescaped. */
+  readonly controlId: string;
+}
+
+/** A message that names no sending application and no sending facility. */
+export const UNNAMED_SENDER: MessageSender = Object.freeze({ application: '', facility: '' });
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const PART_SEPARATOR = DEFAULT_DELIMITERS.field;
+
+/** The sender of a parsed message (MSH-3 and MSH-4 as sent, normalized). */
+export function senderOf(message: Hl7Message): MessageSender {
+  const msh = message.segments[0].fields;
+  return {
+    application: normalizeField(msh.length > 3 ? msh[3] : '', message.delimiters),
+    facility: normalizeField(msh.length > 4 ? msh[4] : '', message.delimiters),
+  };
+}
+
+/**
+ * The message id of a control id from a sender: base64url (no padding) of the UTF-8 bytes of
+ * `<MSH-3>|<MSH-4>|<escaped MSH-10>`.
+ */
+export function messageIdFor(controlId: string, sender: MessageSender = UNNAMED_SENDER): string {
+  const text = [sender.application, sender.facility, escapeText(controlId, DEFAULT_DELIMITERS)].join(PART_SEPARATOR);
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+/** The message id of a parsed message. */
+export function messageIdOf(message: Hl7Message): string {
+  return messageIdFor(message.controlId, senderOf(message));
 }
 
 /** The object key of a message: `<institute>/<messageId>`. */
@@ -31,32 +80,44 @@ export function messageKey(institute: string, messageId: string): string {
   return `${institute}/${messageId}`;
 }
 
-/** Whether a key is short enough for S3 (a long institute plus a long control id may not be). */
+/** Whether a key is short enough for S3 (a long institute, sender and control id may not be). */
 export function fitsObjectKey(key: string): boolean {
   return Buffer.byteLength(key, 'utf8') <= MAX_OBJECT_KEY_BYTES;
 }
 
-/**
- * Whether `id` is a message id this library could have produced: canonical unpadded base64url of
- * a non-empty, well-formed UTF-8 control id, at most {@link MAX_MESSAGE_ID_LENGTH} characters.
- * Anything else (`../`, padding, whitespace, unicode, over-long ids) is rejected before any AWS call.
- */
-export function isValidMessageId(id: unknown): id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
-    return false;
-  }
-  if (!BASE64URL.test(id)) {
-    return false;
-  }
-  const bytes = Buffer.from(id, 'base64url');
-  if (bytes.length === 0 || bytes.toString('base64url') !== id) {
-    return false; // not canonical (e.g. a length of 4n+1 or stray low bits)
-  }
-  // The bytes must be valid UTF-8, so that the id round-trips through a control id.
-  return messageIdFor(bytes.toString('utf8')) === id;
+function codePoints(value: string): number {
+  return [...value].length;
 }
 
-/** The control id a message id was derived from (the inverse of {@link messageIdFor}). */
-export function controlIdOf(messageId: string): string {
-  return Buffer.from(messageId, 'base64url').toString('utf8');
+/**
+ * The sender and control id a message id names, or `undefined` when `id` is not a message id this
+ * library could have produced: canonical unpadded base64url of well-formed UTF-8, at most
+ * {@link MAX_MESSAGE_ID_LENGTH} characters, three parts of which the first two are normalized
+ * fields and the last a non-blank control id the parser accepts. Anything else (`../`, padding,
+ * white space, unicode, over-long ids, ids of another layout) is rejected before any AWS call.
+ */
+export function messageIdParts(id: unknown): MessageIdParts | undefined {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH || !BASE64URL.test(id)) {
+    return undefined;
+  }
+  const parts = Buffer.from(id, 'base64url').toString('utf8').split(PART_SEPARATOR);
+  if (parts.length !== 3) {
+    return undefined;
+  }
+  const [application, facility, escapedControlId] = parts;
+  const controlId = unescapeText(escapedControlId, DEFAULT_DELIMITERS);
+  if (controlId.trim().length === 0 || codePoints(controlId) > MAX_CONTROL_ID_LENGTH) {
+    return undefined;
+  }
+  if (normalizeField(application, DEFAULT_DELIMITERS) !== application || normalizeField(facility, DEFAULT_DELIMITERS) !== facility) {
+    return undefined;
+  }
+  // Encoding the parts again must give the very same id: this refuses non-canonical base64
+  // (a length of 4n+1, stray low bits), bytes that are not UTF-8 and non-canonical escapes.
+  return messageIdFor(controlId, { application, facility }) === id ? { application, facility, controlId } : undefined;
+}
+
+/** Whether `id` is a message id this library could have produced (see {@link messageIdParts}). */
+export function isValidMessageId(id: unknown): id is string {
+  return messageIdParts(id) !== undefined;
 }

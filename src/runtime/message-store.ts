@@ -15,7 +15,7 @@ import { describeUpstreamError, UpstreamErrorDescription } from './upstream-erro
 export interface MessageToStore {
   /** The caller's write institute: the key prefix and the `source` tag. */
   readonly institute: string;
-  /** See `messageIdFor`. */
+  /** See `messageIdOf`: names the sender (MSH-3, MSH-4) and the control id (MSH-10). */
   readonly messageId: string;
   /** The normalised message text. */
   readonly text: string;
@@ -25,6 +25,8 @@ export interface MessageToStore {
   readonly controlId: string;
   /** MSH-12. */
   readonly version: string;
+  /** MSH-3.1, if any. */
+  readonly sendingApplication?: string;
   /** MSH-4.1, if any. */
   readonly sendingFacility?: string;
 }
@@ -78,6 +80,7 @@ export const MESSAGE_METADATA = {
   MESSAGE_TYPE: 'message-type',
   CONTROL_ID: 'control-id',
   HL7_VERSION: 'hl7-version',
+  SENDING_APPLICATION: 'sending-application',
   SENDING_FACILITY: 'sending-facility',
 } as const;
 
@@ -124,6 +127,9 @@ export function messageMetadata(message: MessageToStore): Record<string, string>
     [MESSAGE_METADATA.CONTROL_ID]: metadataValue(message.controlId),
     [MESSAGE_METADATA.HL7_VERSION]: metadataValue(message.version),
   };
+  if (message.sendingApplication) {
+    metadata[MESSAGE_METADATA.SENDING_APPLICATION] = metadataValue(message.sendingApplication);
+  }
   if (message.sendingFacility) {
     metadata[MESSAGE_METADATA.SENDING_FACILITY] = metadataValue(message.sendingFacility);
   }

@@ -7,12 +7,12 @@
  * Never throws; never answers with a stack trace.
  */
 import { apiHandler, ApiHandler } from './api-handler';
-import { CallerAccess, CallerAccessFactories, createCallerAccess, credentialFailure, lazily } from './caller-access';
+import { CallerAccess, CallerAccessFactories, createCallerAccess, credentialFailure, lazily, notAnIdToken } from './caller-access';
 import { CallerCredentials, CredentialExchangeError } from './credentials';
 import { ReadSettings, readSettingsFrom } from './handler-settings';
 import { fitsObjectKey, isValidMessageId, messageKey } from './message-key';
 import { MessageStoreError } from './message-store';
-import { ApiRequest, bearerToken, claimedInstitute, pathParameter, subjectOf } from './request';
+import { ApiRequest, bearerToken, claimedInstitute, isIdToken, pathParameter, subjectOf } from './request';
 import { errorResponse, failure, hl7Response, kindOf, MESSAGES_READ_METRIC, RequestFailure } from './responses';
 import { createTelemetry, Telemetry } from './telemetry';
 import type { UpstreamErrorDescription } from './upstream-errors';
@@ -42,6 +42,9 @@ function notFound(institute: string): RequestFailure {
 
 /** Reads one message. Expected failures come back as results; only bugs throw. */
 async function read(event: ApiRequest, settings: ReadSettings, access: CallerAccess): Promise<ReadResult> {
+  if (!isIdToken(event)) {
+    return { failure: notAnIdToken() };
+  }
   const institute = claimedInstitute(event, settings.readClaim);
   if (institute === undefined) {
     return { failure: failure('NO_READ_INSTITUTE', 'Your account has no read institute, so it may not read messages.') };

@@ -90,6 +90,15 @@ export function claimedInstitute(request: ApiRequest, claimName: string): string
   return value;
 }
 
+/**
+ * Whether the verified token is a Cognito ID token (`token_use` is `id`). The JWT authorizer also
+ * lets the app client's access tokens through (it checks their `client_id` as the audience); they
+ * carry no institute attributes and are not what the identity pool exchanges, so they are refused.
+ */
+export function isIdToken(request: ApiRequest): boolean {
+  return tokenClaims(request)?.token_use === 'id';
+}
+
 /** The `sub` claim: the caller's stable user id. */
 export function subjectOf(request: ApiRequest): string | undefined {
   const subject = tokenClaims(request)?.sub;

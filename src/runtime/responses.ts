@@ -11,7 +11,7 @@ export const HL7_ER7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
 /** Content type of every JSON answer. */
 export const JSON_CONTENT_TYPE = 'application/json';
 
-/** HL7 acknowledgment code: accept, error, reject. */
+/** HL7 acknowledgment code: accept, error, reject (a duplicate is accepted: it is stored already). */
 export type AcknowledgmentCode = 'AA' | 'AE' | 'AR';
 
 /** A request that did not succeed, as the caller sees it. */
@@ -39,13 +39,16 @@ export interface FailureKind {
 /** Every failure the handlers answer with, except HL7 validation codes (see {@link invalidMessage}). */
 export const FAILURE_KINDS = {
   MESSAGE_TOO_LARGE: { status: 413, retryable: false, acknowledgment: 'AR', metric: 'InvalidMessages' },
+  MESSAGE_ID_TOO_LONG: { status: 400, retryable: false, acknowledgment: 'AR', metric: 'InvalidMessages' },
   MISSING_TOKEN: { status: 401, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
+  NOT_AN_ID_TOKEN: { status: 401, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   NO_WRITE_INSTITUTE: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   NO_READ_INSTITUTE: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   ACCESS_DENIED: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   INVALID_MESSAGE_ID: { status: 400, retryable: false, acknowledgment: 'AR', metric: 'InvalidMessageIds' },
   MESSAGE_NOT_FOUND: { status: 404, retryable: false, acknowledgment: 'AE', metric: 'MessagesNotFound' },
-  DUPLICATE_MESSAGE: { status: 409, retryable: false, acknowledgment: 'AE', metric: 'DuplicateMessages' },
+  // A resend after a lost acknowledgment is normal: the sender is told AA, as for the original.
+  DUPLICATE_MESSAGE: { status: 409, retryable: false, acknowledgment: 'AA', metric: 'DuplicateMessages' },
   WRITE_CONFLICT: { status: 409, retryable: true, acknowledgment: 'AE', metric: 'WriteConflicts' },
   SERVICE_THROTTLED: { status: 503, retryable: true, acknowledgment: 'AE', metric: 'UpstreamErrors' },
   UPSTREAM_ERROR: { status: 502, retryable: true, acknowledgment: 'AE', metric: 'UpstreamErrors' },

@@ -17,7 +17,7 @@ const HOUR = 60 * 60 * 1000;
 let clock: number;
 let issued: number;
 
-function exchange(options: { maxCachedCallers?: number } = {}): CredentialExchange {
+function exchange(options: { maxCachedCallers?: number; cacheTtlMs?: number } = {}): CredentialExchange {
   return new CredentialExchange({
     identityPoolId: POOL,
     identityProviderName: PROVIDER,
@@ -58,8 +58,23 @@ describe('credential exchange', () => {
     });
   });
 
-  test('GIVEN fresh cached credentials WHEN the same token comes again THEN no Cognito call is made', async () => {
+  test('GIVEN the default TTL WHEN the same token comes again within 60 seconds THEN no Cognito call; at 60 seconds THEN the identity pool is asked again', async () => {
     const credentials = exchange();
+    const first = await credentials.credentialsFor('token-1', 'user-1');
+
+    clock += 60_000 - 1;
+    expect(await credentials.credentialsFor('token-1', 'user-1')).toBe(first);
+    expect(cognito.calls()).toHaveLength(2);
+
+    clock += 1;
+    const asked = await credentials.credentialsFor('token-1', 'user-1');
+    expect(asked.accessKeyId).toBe('ASIA2');
+    expect(cognito.commandCalls(GetIdCommand)).toHaveLength(1);
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(2);
+  });
+
+  test('GIVEN the longest TTL (55 minutes) WHEN the same token comes again THEN it is trusted until expiry less 5 minutes, not a moment longer', async () => {
+    const credentials = exchange({ cacheTtlMs: 3300 * 1000 });
     const first = await credentials.credentialsFor('token-1', 'user-1');
     clock += HOUR - 5 * 60 * 1000 - 1; // just before the renewal margin
 
@@ -67,8 +82,58 @@ describe('credential exchange', () => {
     expect(cognito.calls()).toHaveLength(2);
   });
 
-  test('GIVEN credentials within 5 minutes of expiry WHEN the token comes again THEN they are renewed with one call', async () => {
+  test('GIVEN a TTL longer than the credentials last WHEN the token comes again THEN the TTL stops at expiry less the 5-minute margin', async () => {
+    cognito.on(GetCredentialsForIdentityCommand).callsFake(async (input) => ({
+      IdentityId: input.IdentityId,
+      Credentials: { AccessKeyId: `ASIA${++issued}`, SecretKey: 's', SessionToken: 't', Expiration: new Date(clock + 6 * 60 * 1000) },
+    }));
+    const credentials = exchange({ cacheTtlMs: 3300 * 1000 });
+    const first = await credentials.credentialsFor('token-1', 'user-1');
+
+    clock += 60_000 - 1; // credentials of 6 minutes are trusted for 1 minute, whatever the TTL
+    expect(await credentials.credentialsFor('token-1', 'user-1')).toBe(first);
+    clock += 1;
+    expect((await credentials.credentialsFor('token-1', 'user-1')).accessKeyId).toBe('ASIA2');
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(2);
+  });
+
+  test('GIVEN a TTL of 0 WHEN the same token comes again, or many times at once THEN every request asks the identity pool', async () => {
+    const credentials = exchange({ cacheTtlMs: 0 });
+    await credentials.credentialsFor('token-1', 'user-1');
+    await credentials.credentialsFor('token-1', 'user-1');
+    await Promise.all(Array.from({ length: 5 }, () => credentials.credentialsFor('token-1', 'user-1')));
+
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(7);
+    expect(cognito.commandCalls(GetIdCommand)).toHaveLength(1); // the identity id is not a permission
+    expect(credentials.cachedTokens).toBe(0);
+  });
+
+  test('GIVEN a cached success WHEN, after the TTL, the identity pool refuses the token THEN the refusal is answered, not the old credentials, and it is not cached', async () => {
     const credentials = exchange();
+    await credentials.credentialsFor('token-1', 'user-1');
+    cognito.on(GetCredentialsForIdentityCommand).rejects(new NotAuthorizedException({ message: 'Token is revoked', $metadata: { httpStatusCode: 400 } }));
+    clock += 60_000;
+
+    await expect(credentials.credentialsFor('token-1', 'user-1')).rejects.toMatchObject({ reason: 'NOT_AUTHORIZED' });
+    await expect(credentials.credentialsFor('token-1', 'user-1')).rejects.toMatchObject({ reason: 'NOT_AUTHORIZED' });
+    expect(credentials.cachedTokens).toBe(0);
+  });
+
+  test('GIVEN concurrent requests sharing one exchange WHEN it fails THEN all get the failure and the next request asks again', async () => {
+    cognito.on(GetCredentialsForIdentityCommand)
+      .rejectsOnce(new TooManyRequestsException({ message: 'x', $metadata: { httpStatusCode: 429 } }))
+      .resolves({ Credentials: { AccessKeyId: 'ASIAOK', SecretKey: 's', SessionToken: 't', Expiration: new Date(clock + HOUR) } });
+    const credentials = exchange();
+
+    const all = await Promise.allSettled(Array.from({ length: 5 }, () => credentials.credentialsFor('token-1', 'user-1')));
+
+    expect(all.map((result) => result.status)).toEqual(Array(5).fill('rejected'));
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(1);
+    expect((await credentials.credentialsFor('token-1', 'user-1')).accessKeyId).toBe('ASIAOK');
+  });
+
+  test('GIVEN credentials within 5 minutes of expiry WHEN the token comes again THEN they are renewed with one call', async () => {
+    const credentials = exchange({ cacheTtlMs: 3300 * 1000 });
     await credentials.credentialsFor('token-1', 'user-1');
     clock += HOUR - 5 * 60 * 1000;
 

@@ -122,11 +122,17 @@ const claimValues: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(fc.string(), { maxLength: 3 }),
   fc.object({ maxDepth: 1 }),
 );
+/** Mostly an ID token; else an access token, a look-alike, or anything at all. */
+const tokenUses: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: fc.constant('id'), weight: 6 },
+  { arbitrary: fc.constantFrom('access', 'ID', 'id ', '', undefined), weight: 2 },
+  { arbitrary: claimValues, weight: 1 },
+);
 function claimsArbitrary(claimName: string): fc.Arbitrary<unknown> {
   return fc.oneof(
     fc.constant(undefined),
-    fc.constant({ sub: 'user-1', [claimName]: 'hospital-a' }),
-    claimValues.map((value) => ({ sub: 'user-1', [claimName]: value })),
+    fc.constant({ sub: 'user-1', token_use: 'id', [claimName]: 'hospital-a' }),
+    fc.tuple(claimValues, tokenUses).map(([value, tokenUse]) => ({ sub: 'user-1', token_use: tokenUse, [claimName]: value })),
     fc.dictionary(fc.string({ maxLength: 12 }), claimValues, { maxKeys: 4 }),
     fc.anything({ maxDepth: 1 }),
   );
@@ -252,7 +258,7 @@ describe('handlers under hostile input (property tests)', () => {
       '413 MESSAGE_TOO_LARGE', '400 EMPTY_MESSAGE', '400 INVALID_BODY_ENCODING', '400 MISSING_MSH_SEGMENT',
       '400 MISSING_MESSAGE_TYPE', '400 MISSING_PROCESSING_ID', '400 MISSING_VERSION', '400 INVALID_FIELD_SEPARATOR',
       '400 INVALID_ENCODING_CHARACTERS', '400 INVALID_SEGMENT_ID', '400 CONTROL_ID_TOO_LONG',
-      '403 NO_WRITE_INSTITUTE', '401 MISSING_TOKEN', '403 ACCESS_DENIED',
+      '403 NO_WRITE_INSTITUTE', '401 MISSING_TOKEN', '401 NOT_AN_ID_TOKEN', '403 ACCESS_DENIED',
       '400 ACK AR', '403 ACK AR', '401 ACK AR', '413 ACK AR',
     ]));
   });
@@ -297,6 +303,8 @@ describe('handlers under hostile input (property tests)', () => {
       { numRuns: NUM_RUNS },
     );
 
-    expect([...outcomes].sort()).toEqual(['400 INVALID_MESSAGE_ID', '401 MISSING_TOKEN', '403 ACCESS_DENIED', '403 NO_READ_INSTITUTE', '404 MESSAGE_NOT_FOUND']);
+    expect([...outcomes].sort()).toEqual([
+      '400 INVALID_MESSAGE_ID', '401 MISSING_TOKEN', '401 NOT_AN_ID_TOKEN', '403 ACCESS_DENIED', '403 NO_READ_INSTITUTE', '404 MESSAGE_NOT_FOUND',
+    ]);
   });
 });

@@ -11,6 +11,7 @@ describe('handler settings', () => {
       identityPoolRegion: 'eu-west-1',
       writeClaim: 'custom:write',
       maxMessageBytes: 1024 * 1024,
+      credentialCacheTtlSeconds: 60,
     });
     expect(readSettingsFrom(HANDLER_ENVIRONMENT).readClaim).toBe('custom:read');
   });
@@ -28,6 +29,28 @@ describe('handler settings', () => {
       expect(() => ingestSettingsFrom({ ...HANDLER_ENVIRONMENT, MAX_MESSAGE_BYTES: value })).toThrow(HandlerConfigurationError);
     }
   });
+
+  test.each([
+    ['0', 0],
+    ['1', 1],
+    [' 60 ', 60],
+    ['3300', 3300],
+    ['', 60],
+  ])('GIVEN CREDENTIAL_CACHE_TTL_SECONDS %p WHEN read THEN both handlers trust an exchange for %p seconds', (value, seconds) => {
+    const env = { ...HANDLER_ENVIRONMENT, CREDENTIAL_CACHE_TTL_SECONDS: value };
+
+    expect(ingestSettingsFrom(env).credentialCacheTtlSeconds).toBe(seconds);
+    expect(readSettingsFrom(env).credentialCacheTtlSeconds).toBe(seconds);
+  });
+
+  test.each(['3301', '-1', '1.5', '1e3', '0x10', 'sixty', '60s'])(
+    'GIVEN CREDENTIAL_CACHE_TTL_SECONDS %p WHEN read THEN a configuration error names the variable and the allowed range', (value) => {
+      const env = { ...HANDLER_ENVIRONMENT, CREDENTIAL_CACHE_TTL_SECONDS: value };
+
+      expect(() => readSettingsFrom(env)).toThrow(HandlerConfigurationError);
+      expect(() => ingestSettingsFrom(env)).toThrow(
+        `Environment variable CREDENTIAL_CACHE_TTL_SECONDS is "${value}", not a whole number of seconds from 0 to 3300.`);
+    });
 
   test.each(['AWS_REGION', 'BUCKET_NAME', 'IDENTITY_POOL_ID', 'IDENTITY_PROVIDER_NAME', 'WRITE_CLAIM'])(
     'GIVEN no %s WHEN the ingest settings are read THEN a configuration error names it', (variable) => {

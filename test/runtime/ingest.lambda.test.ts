@@ -12,7 +12,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { claimsOf, headersWith, ID_TOKEN, INSTITUTE, OTHER_ID_TOKEN, postMessage, SUBJECT } from './support/api-events';
-import { accessKeyIdOf, CALLER_CREDENTIALS, identityPoolIssuing, IDENTITY_ID, s3Error } from './support/aws-doubles';
+import { accessKeyIdOf, CALLER_CREDENTIALS, ConditionalWriteBucket, identityPoolIssuing, IDENTITY_ID, s3Error } from './support/aws-doubles';
 import {
   BUCKET_NAME,
   FUNCTION_ROLE_ACCESS_KEY_ID,
@@ -21,7 +21,7 @@ import {
   useHandlerEnvironment,
   WRITE_CLAIM,
 } from './support/handler-environment';
-import { admitMessage, base64, CONTROL_ID, messageWithoutControlId, NOT_HL7 } from './support/hl7-messages';
+import { ADMISSIONS, admitMessage, base64, CONTROL_ID, messageWithoutControlId, NOT_HL7 } from './support/hl7-messages';
 import { captureOutput, recordingTelemetry } from './support/telemetry';
 import { HandlerEnvironment } from '../../src/runtime/handler-environment';
 import { createIngestHandler, handler as exportedHandler, IngestHandler } from '../../src/runtime/ingest.lambda';
@@ -92,10 +92,12 @@ describe('POST /messages: a valid message', () => {
     const response = await handler(postMessage(text));
 
     expect(response.statusCode).toBe(201);
-    const id = messageIdFor(CONTROL_ID);
+    const id = messageIdFor(CONTROL_ID, ADMISSIONS);
     expect(jsonOf(response)).toEqual({
       id,
       controlId: CONTROL_ID,
+      sendingApplication: 'ADT1',
+      sendingFacility: 'GOOD HEALTH HOSPITAL',
       messageType: 'ADT^A01^ADT_A01',
       version: '2.5.1',
       institute: INSTITUTE,
@@ -118,6 +120,7 @@ describe('POST /messages: a valid message', () => {
         'message-type': 'ADT^A01^ADT_A01',
         'control-id': CONTROL_ID,
         'hl7-version': '2.5.1',
+        'sending-application': 'ADT1',
         'sending-facility': 'GOOD HEALTH HOSPITAL',
       },
     }]);
@@ -134,7 +137,7 @@ describe('POST /messages: a valid message', () => {
 
     expect(response.statusCode).toBe(201);
     const input = s3.commandCalls(PutObjectCommand)[0].args[0].input;
-    expect(input.Key).toBe(`${INSTITUTE}/${messageIdFor(CONTROL_ID)}`);
+    expect(input.Key).toBe(`${INSTITUTE}/${messageIdFor(CONTROL_ID, ADMISSIONS)}`);
     expect(input.Body).toBe(text);
   });
 
@@ -154,7 +157,7 @@ describe('POST /messages: a valid message', () => {
 
     expect(response.statusCode).toBe(201);
     const key = s3.commandCalls(PutObjectCommand)[0].args[0].input.Key!;
-    expect(key).toBe(`${INSTITUTE}/${Buffer.from(controlId).toString('base64url')}`);
+    expect(key).toBe(`${INSTITUTE}/${Buffer.from(`ADT1|GOOD HEALTH HOSPITAL|${controlId}`).toString('base64url')}`);
     expect(key.split('/')).toHaveLength(2);
     expect(jsonOf(response).controlId).toBe(controlId);
   });
@@ -267,18 +270,18 @@ describe('POST /messages: requests answered without any AWS call', () => {
     ['a write claim with a slash', { [WRITE_CLAIM]: 'hospital-a/ward-1' }],
     ['only a read claim', { 'custom:read': 'hospital-a' }],
   ])('GIVEN %s WHEN a valid message is posted THEN 403 NO_WRITE_INSTITUTE', async (_name, claims) => {
-    const response = await handler(postMessage(admitMessage(), { claims: { sub: SUBJECT, ...claims } }));
+    const response = await handler(postMessage(admitMessage(), { claims: { sub: SUBJECT, token_use: 'id', ...claims } }));
 
     expectError(response, 403, 'NO_WRITE_INSTITUTE', false);
     expect(awsCallCount()).toBe(0);
     expect(telemetry.counted).toEqual(['AccessDenied']);
   });
 
-  test('GIVEN no authorizer context at all WHEN posted THEN 403 NO_WRITE_INSTITUTE', async () => {
+  test('GIVEN no authorizer context at all WHEN posted THEN 401 NOT_AN_ID_TOKEN: no verified ID token, no access', async () => {
     const event = postMessage(admitMessage());
     (event.requestContext as any).authorizer = undefined;
 
-    expectError(await handler(event), 403, 'NO_WRITE_INSTITUTE', false);
+    expectError(await handler(event), 401, 'NOT_AN_ID_TOKEN', false);
     expect(awsCallCount()).toBe(0);
   });
 
@@ -307,10 +310,35 @@ describe('POST /messages: requests answered without any AWS call', () => {
     expect(cognito.commandCalls(GetIdCommand)[0].args[0].input.Logins).toEqual({ [IDENTITY_PROVIDER_NAME]: ID_TOKEN });
   });
 
-  test('GIVEN a control id whose key would exceed S3\'s 1,024 bytes WHEN posted THEN 400 CONTROL_ID_TOO_LONG', async () => {
+  test('GIVEN a control id whose key would exceed S3\'s 1,024 bytes WHEN posted THEN 400 MESSAGE_ID_TOO_LONG', async () => {
     const response = await handler(postMessage(admitMessage('𝔐'.repeat(199))));
 
-    expectError(response, 400, 'CONTROL_ID_TOO_LONG', false);
+    const message = expectError(response, 400, 'MESSAGE_ID_TOO_LONG', false);
+    expect(message).toMatch(/MSH-3 .*MSH-4 .*MSH-10 .*1024 bytes\.$/);
+    expect(awsCallCount()).toBe(0);
+    expect(telemetry.counted).toEqual(['InvalidMessages']);
+  });
+
+  test('GIVEN a key of exactly 1,024 bytes and one of 1,025 WHEN posted THEN the first is stored and the second is 400 MESSAGE_ID_TOO_LONG', async () => {
+    // "ADT1|GOOD HEALTH HOSPITAL|" and the control id: 26 + 199 = 225 bytes, 300 base64url characters.
+    const id = messageIdFor('C'.repeat(199), ADMISSIONS);
+    expect(id).toHaveLength(300);
+    const exact = 'i'.repeat(1024 - 1 - id.length);
+
+    expect((await handler(postMessage(admitMessage('C'.repeat(199)), { claims: claimsOf(exact) }))).statusCode).toBe(201);
+    expect(Buffer.byteLength(s3.commandCalls(PutObjectCommand)[0].args[0].input.Key!)).toBe(1024);
+    expectError(await handler(postMessage(admitMessage('C'.repeat(199)), { claims: claimsOf(`${exact}i`) })), 400, 'MESSAGE_ID_TOO_LONG', false);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  test('GIVEN a long sending facility WHEN the key would exceed 1,024 bytes THEN 400 MESSAGE_ID_TOO_LONG with an AR naming the control id', async () => {
+    const response = await handler(postMessage(admitMessage(CONTROL_ID, { sendingFacility: 'Hôpital '.repeat(100) }), {
+      headers: headersWith(ID_TOKEN, { accept: ACK }),
+    }));
+
+    expect(response.statusCode).toBe(400);
+    expect(msaOf(response).slice(0, 3)).toEqual(['MSA', 'AR', CONTROL_ID]);
+    expect(response.body).toMatch(/\rERR\|\|\|102\^Data type error\^HL70357\|E\|/);
     expect(awsCallCount()).toBe(0);
   });
 });
@@ -455,7 +483,8 @@ describe('POST /messages: HL7 acknowledgments on request', () => {
   test.each([
     { name: 'a message without MSH-12', body: admitMessage().replace('|P|2.5.1', '|P|'), options: {}, status: 400, code: 'AR' },
     { name: 'a message over the limit', body: admitMessage(CONTROL_ID, { note: 'x'.repeat(2 * 1024 * 1024) }), options: {}, status: 413, code: 'AR' },
-    { name: 'no write institute', body: admitMessage(), options: { claims: { sub: SUBJECT } }, status: 403, code: 'AR' },
+    { name: 'no write institute', body: admitMessage(), options: { claims: { sub: SUBJECT, token_use: 'id' } }, status: 403, code: 'AR' },
+    { name: 'an access token', body: admitMessage(), options: { claims: claimsOf(INSTITUTE, { token_use: 'access' }) }, status: 401, code: 'AR' },
     { name: 'no token', body: admitMessage(), options: { headers: acceptAck }, status: 401, code: 'AR' },
   ])('GIVEN $name WHEN posted with accept ACK THEN $status with an $code naming the original control id', async ({ body, options, status, code }) => {
     const response = await handler(postMessage(body, { headers: headersWith(ID_TOKEN, acceptAck), ...options }));
@@ -472,14 +501,27 @@ describe('POST /messages: HL7 acknowledgments on request', () => {
     expect(msaOf(response).slice(0, 3)).toEqual(['MSA', 'AR', '']);
   });
 
-  test('GIVEN a duplicate WHEN posted with accept ACK THEN 409 with an AE whose text says duplicate', async () => {
+  test('GIVEN a resend of a stored message WHEN posted with accept ACK THEN it is answered like the original: 200 with an AA whose text says it was already stored, and counted as a duplicate', async () => {
     s3.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412));
 
     const response = await handler(postMessage(admitMessage(), { headers: headersWith(ID_TOKEN, acceptAck) }));
 
-    expect(response.statusCode).toBe(409);
-    expect(msaOf(response).slice(0, 3)).toEqual(['MSA', 'AE', CONTROL_ID]);
-    expect(response.body).toMatch(/Duplicate message/);
+    expect(response.statusCode).toBe(200);
+    const msa = msaOf(response);
+    expect(msa.slice(0, 3)).toEqual(['MSA', 'AA', CONTROL_ID]);
+    expect(msa[3]).toMatch(/already stored for institute hospital-a/); // MSA-3 (v2.5.1)
+    const err = response.body!.split('\r').find((segment) => segment.startsWith('ERR|'))!.split('|');
+    expect(err.slice(3, 5)).toEqual(['0^Message accepted^HL70357', 'I']); // information, not an error
+    expect(telemetry.counted).toEqual(['DuplicateMessages']);
+  });
+
+  test('GIVEN a resend of a stored message WHEN posted for JSON THEN it stays 409 DUPLICATE_MESSAGE', async () => {
+    s3.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412));
+
+    const message = expectError(await handler(postMessage(admitMessage())), 409, 'DUPLICATE_MESSAGE', false);
+
+    expect(message).toMatch(/same control id, MSH-10, from the same sender, MSH-3 and MSH-4\) is already stored/);
+    expect(telemetry.counted).toEqual(['DuplicateMessages']);
   });
 
   test.each([
@@ -581,5 +623,99 @@ describe('POST /messages: credential caching', () => {
       { [IDENTITY_PROVIDER_NAME]: ID_TOKEN },
       { [IDENTITY_PROVIDER_NAME]: OTHER_ID_TOKEN },
     ]);
+  });
+});
+
+describe('POST /messages: one control id, several senders of one institute', () => {
+  let bucket: ConditionalWriteBucket;
+
+  beforeEach(() => {
+    bucket = new ConditionalWriteBucket(0);
+    s3.on(PutObjectCommand).callsFake(async (input, getClient) => bucket.putObject(input, await accessKeyIdOf(getClient())));
+  });
+
+  test.each([
+    ['another sending application (MSH-3)', { sendingApplication: 'LAB' }],
+    ['another sending facility (MSH-4)', { sendingFacility: 'EASTBROOK' }],
+    ['another universal id in MSH-4.2', { sendingFacility: 'GOOD HEALTH HOSPITAL^2.16.840.1.113883.3.72.9^ISO' }],
+    ['MSH-4 with an escaped "&" instead of two sub-components', { sendingFacility: 'GOOD HEALTH\\T\\HOSPITAL' }],
+  ])('GIVEN control id 1001 already stored from the admissions system WHEN 1001 comes from %s THEN both are stored (201), under two keys', async (_name, sender) => {
+    const admissions = admitMessage('1001', { sendingFacility: 'GOOD HEALTH&HOSPITAL' });
+    const other = admitMessage('1001', { sendingFacility: 'GOOD HEALTH&HOSPITAL', ...sender });
+
+    const first = await handler(postMessage(admissions));
+    const second = await handler(postMessage(other));
+
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    expect(jsonOf(first).id).not.toBe(jsonOf(second).id);
+    expect([...bucket.objects.values()].map((object) => object.body)).toEqual([admissions, other]);
+    expect([...bucket.objects.keys()].every((key) => key.startsWith(`${INSTITUTE}/`) && key.split('/').length === 2)).toBe(true);
+    expect(telemetry.counted).toEqual(['MessagesAccepted', 'MessagesAccepted']);
+  });
+
+  test('GIVEN a message stored WHEN the same sender sends the same control id again THEN one object: the second is 409 DUPLICATE_MESSAGE and the first is kept', async () => {
+    const original = admitMessage('1001', { note: 'original' });
+
+    const first = await handler(postMessage(original));
+    const again = await handler(postMessage(admitMessage('1001', { note: 'resent' })));
+
+    expect(first.statusCode).toBe(201);
+    expectError(again, 409, 'DUPLICATE_MESSAGE', false);
+    expect([...bucket.objects.values()].map((object) => object.body)).toEqual([original]);
+    expect(telemetry.counted).toEqual(['MessagesAccepted', 'DuplicateMessages']);
+  });
+
+  test('GIVEN one sender spelling MSH-3 and MSH-4 the same way with other delimiters and a trailing "^" WHEN it resends THEN it is the same sender: a duplicate', async () => {
+    const standard = admitMessage('1001', { sendingFacility: 'GOOD HEALTH HOSPITAL^2.16.840.1.113883.3.72.5.1^ISO' });
+    const custom = [
+      'MSH!@*$%!ADT1@!GOOD HEALTH HOSPITAL@2.16.840.1.113883.3.72.5.1@ISO!LAB!CENTRAL LAB!20240102030405!!ADT@A01@ADT_A01!1001!P!2.5.1',
+      'EVN!A01!20240102030405',
+    ].join('\r');
+
+    expect((await handler(postMessage(standard))).statusCode).toBe(201);
+    expectError(await handler(postMessage(custom)), 409, 'DUPLICATE_MESSAGE', false);
+    expect(bucket.objects.size).toBe(1);
+  });
+
+  test('GIVEN the sender fixtures (components, escapes, non-ASCII in MSH-3 and MSH-4) WHEN each is posted with one control id THEN each is stored under its own key, and names its sender as sent', async () => {
+    const files = readdirSync(join(FIXTURES, 'senders')).filter((file) => file.endsWith('.hl7')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const receipts = [];
+    for (const file of files) {
+      const response = await handler(postMessage(readFileSync(join(FIXTURES, 'senders', file)).toString('base64'), { isBase64Encoded: true }));
+      expect({ file, status: response.statusCode }).toEqual({ file, status: 201 });
+      receipts.push({ file, ...jsonOf(response) });
+    }
+
+    expect(new Set(receipts.map((receipt) => receipt.controlId))).toEqual(new Set(['1001']));
+    expect(new Set(receipts.map((receipt) => receipt.id)).size).toBe(files.length);
+    expect(bucket.objects.size).toBe(files.length);
+    expect(receipts.map(({ file, sendingApplication, sendingFacility }) => ({ file, sendingApplication, sendingFacility }))).toEqual([
+      { file: 'lab-components.hl7', sendingApplication: 'LABSYS^2.16.840.1.113883.3.72.9^ISO', sendingFacility: 'RIVERSIDE^2.16.840.1.113883.3.72^ISO' },
+      { file: 'lab-escapes.hl7', sendingApplication: 'LAB\\F\\SYS', sendingFacility: 'ST_BRIDE\\T\\ST_JUDE&WARD 4' },
+      { file: 'lab-non-ascii.hl7', sendingApplication: 'LABORATOIRE', sendingFacility: 'Hôpital Saint-Éloi^1.2.250.1.71^ISO' },
+      { file: 'lab-plain.hl7', sendingApplication: 'LABSYS', sendingFacility: 'RIVERSIDE' },
+      { file: 'pharmacy-plain.hl7', sendingApplication: 'PHARMACY', sendingFacility: 'RIVERSIDE' },
+    ]);
+    for (const object of bucket.objects.values()) {
+      expect(Object.values(object.metadata!).every((value) => /^[\x20-\x7e]*$/.test(value))).toBe(true);
+    }
+  });
+});
+
+describe('POST /messages: only ID tokens', () => {
+  test.each([
+    ['an access token', { token_use: 'access' }],
+    ['no token_use claim', { token_use: undefined }],
+    ['an upper-case "ID"', { token_use: 'ID' }],
+    ['a token_use that is not a string', { token_use: ['id'] }],
+  ])('GIVEN %s WHEN a valid message is posted THEN 401 NOT_AN_ID_TOKEN before any AWS call', async (_name, extra) => {
+    const claims = Object.fromEntries(Object.entries(claimsOf(INSTITUTE, extra)).filter(([, value]) => value !== undefined));
+
+    const message = expectError(await handler(postMessage(admitMessage(), { claims })), 401, 'NOT_AN_ID_TOKEN', false);
+
+    expect(message).toMatch(/not an ID token/);
+    expect(awsCallCount()).toBe(0);
+    expect(telemetry.counted).toEqual(['AccessDenied']);
   });
 });

@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { claimsOf, getMessage, ID_TOKEN, INSTITUTE, postMessage, SUBJECT } from './support/api-events';
 import { accessKeyIdOf, CALLER_CREDENTIALS, ConditionalWriteBucket, identityPoolIssuing, IDENTITY_ID, s3Error } from './support/aws-doubles';
 import { BUCKET_NAME, IDENTITY_POOL_ID, IDENTITY_PROVIDER_NAME, READ_CLAIM, useHandlerEnvironment } from './support/handler-environment';
-import { admitMessage, CONTROL_ID } from './support/hl7-messages';
+import { ADMISSIONS, admitMessage, CONTROL_ID } from './support/hl7-messages';
 import { captureOutput, recordingTelemetry } from './support/telemetry';
 import { createIngestHandler } from '../../src/runtime/ingest.lambda';
 import { MAX_MESSAGE_ID_LENGTH, messageIdFor } from '../../src/runtime/message-key';
@@ -20,7 +20,7 @@ import { createReadHandler, handler as exportedHandler, ReadHandler } from '../.
 const s3 = mockClient(S3Client);
 const cognito = mockClient(CognitoIdentityClient);
 const STORED = admitMessage();
-const ID = messageIdFor(CONTROL_ID);
+const ID = messageIdFor(CONTROL_ID, ADMISSIONS);
 
 useHandlerEnvironment();
 
@@ -114,16 +114,42 @@ describe('GET /messages/{id}', () => {
     expect(response.statusCode).toBe(200);
     expect(response.body).toBe(text);
   });
+
+  test('GIVEN one control id stored from two senders, with components, escapes and non-ASCII in MSH-3 and MSH-4 WHEN each is read back by its id THEN each gets its own message', async () => {
+    const bucket = new ConditionalWriteBucket(0);
+    s3.on(PutObjectCommand).callsFake(async (input, getClient) => bucket.putObject(input, await accessKeyIdOf(getClient())));
+    s3.on(GetObjectCommand).callsFake(async (input) => bucket.getObject(input.Key));
+    const ingest = createIngestHandler({ telemetry: () => telemetry });
+    const texts = [
+      admitMessage('1001', { sendingApplication: 'LAB^1.2.3^ISO', sendingFacility: 'Hôpital\T\Nord&Est' }),
+      admitMessage('1001', { sendingApplication: 'PHARMACIE', sendingFacility: 'Hôpital\T\Nord&Est' }),
+    ];
+
+    const ids = [];
+    for (const text of texts) {
+      const receipt = await ingest(postMessage(text));
+      expect(receipt.statusCode).toBe(201);
+      ids.push(JSON.parse(receipt.body!).id);
+    }
+    const bodies = [];
+    for (const id of ids) {
+      const response = await handler(getMessage(id));
+      expect(response.statusCode).toBe(200);
+      bodies.push(response.body);
+    }
+
+    expect(bodies).toEqual(texts);
+  });
 });
 
 describe('GET /messages/{id}: requests answered without any AWS call', () => {
   test.each([
-    { name: 'no read claim', claims: { 'sub': SUBJECT, 'custom:write': INSTITUTE } },
-    { name: 'an empty read claim', claims: { [READ_CLAIM]: '' } },
-    { name: 'a numeric read claim', claims: { [READ_CLAIM]: 7 } },
-    { name: 'an array read claim', claims: { [READ_CLAIM]: ['hospital-a', 'hospital-b'] } },
-    { name: 'an object read claim', claims: { [READ_CLAIM]: { institute: 'hospital-a' } } },
-    { name: 'a read claim with a slash', claims: { [READ_CLAIM]: 'hospital-a/..' } },
+    { name: 'no read claim', claims: { 'sub': SUBJECT, 'token_use': 'id', 'custom:write': INSTITUTE } },
+    { name: 'an empty read claim', claims: { token_use: 'id', [READ_CLAIM]: '' } },
+    { name: 'a numeric read claim', claims: { token_use: 'id', [READ_CLAIM]: 7 } },
+    { name: 'an array read claim', claims: { token_use: 'id', [READ_CLAIM]: ['hospital-a', 'hospital-b'] } },
+    { name: 'an object read claim', claims: { token_use: 'id', [READ_CLAIM]: { institute: 'hospital-a' } } },
+    { name: 'a read claim with a slash', claims: { token_use: 'id', [READ_CLAIM]: 'hospital-a/..' } },
   ])('GIVEN $name WHEN reading THEN 403 NO_READ_INSTITUTE', async ({ claims }) => {
     expectError(await handler(getMessage(ID, { claims })), 403, 'NO_READ_INSTITUTE', false);
     expect(awsCallCount()).toBe(0);
@@ -146,6 +172,23 @@ describe('GET /messages/{id}: requests answered without any AWS call', () => {
     { name: 'an over-long id', id: 'A'.repeat(MAX_MESSAGE_ID_LENGTH + 2) },
   ])('GIVEN $name as the message id WHEN reading THEN 400 INVALID_MESSAGE_ID', async ({ id }) => {
     expectError(await handler(getMessage(id)), 400, 'INVALID_MESSAGE_ID', false);
+    expect(awsCallCount()).toBe(0);
+  });
+
+  test.each([
+    ['an access token', { token_use: 'access' }],
+    ['no token_use claim', { token_use: undefined }],
+    ['a token_use that is not a string', { token_use: { value: 'id' } }],
+  ])('GIVEN %s WHEN reading THEN 401 NOT_AN_ID_TOKEN before any AWS call', async (_name, extra) => {
+    const claims = Object.fromEntries(Object.entries(claimsOf(INSTITUTE, extra)).filter(([, value]) => value !== undefined));
+
+    expectError(await handler(getMessage(ID, { claims })), 401, 'NOT_AN_ID_TOKEN', false);
+    expect(awsCallCount()).toBe(0);
+    expect(telemetry.counted).toEqual(['AccessDenied']);
+  });
+
+  test('GIVEN an id of the former layout (base64url of the control id alone) WHEN reading THEN 400 INVALID_MESSAGE_ID', async () => {
+    expectError(await handler(getMessage(Buffer.from(CONTROL_ID).toString('base64url'))), 400, 'INVALID_MESSAGE_ID', false);
     expect(awsCallCount()).toBe(0);
   });
 
@@ -218,7 +261,8 @@ describe('GET /messages/{id}: AWS answers', () => {
   test.each([null, undefined, 42, {}])('GIVEN %p as the event WHEN handled THEN a JSON 4xx answer, never a throw', async (event) => {
     const response = await handler(event as any);
 
-    expect(response.statusCode).toBe(403);
-    expect(JSON.parse(response.body!).error.code).toBe('NO_READ_INSTITUTE');
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body!).error.code).toBe('NOT_AN_ID_TOKEN');
+    expect(awsCallCount()).toBe(0);
   });
 });

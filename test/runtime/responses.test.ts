@@ -30,7 +30,7 @@ describe('responses', () => {
     expect(kindOf(failed).metric).toBe('InvalidMessages');
   });
 
-  test('GIVEN the catalogue WHEN read THEN 4xx are AR or AE and never retryable except a write conflict, and 5xx are AE', () => {
+  test('GIVEN the catalogue WHEN read THEN 4xx are never retryable except a write conflict, a duplicate is acknowledged AA, and 5xx are AE', () => {
     for (const [code, kind] of Object.entries(FAILURE_KINDS)) {
       if (kind.status >= 500) {
         expect({ code, acknowledgment: kind.acknowledgment }).toEqual({ code, acknowledgment: 'AE' });
@@ -39,7 +39,10 @@ describe('responses', () => {
         expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: code === 'WRITE_CONFLICT' });
       }
     }
-    expect(acknowledgmentFor(failure('DUPLICATE_MESSAGE', 'x.'))).toBe('AE');
+    // A duplicate is accepted (it is stored already), so that the sender's queue moves on.
+    expect(acknowledgmentFor(failure('DUPLICATE_MESSAGE', 'x.'))).toBe('AA');
+    expect(acknowledgmentFor(failure('NOT_AN_ID_TOKEN', 'x.'))).toBe('AR');
+    expect(acknowledgmentFor(failure('MESSAGE_ID_TOO_LONG', 'x.'))).toBe('AR');
     expect(acknowledgmentFor(failure('NO_WRITE_INSTITUTE', 'x.'))).toBe('AR');
     expect(acknowledgmentFor({ status: 502, code: 'SOMETHING_NEW', message: 'x.', retryable: true })).toBe('AE');
   });

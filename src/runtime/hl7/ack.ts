@@ -5,18 +5,27 @@ import { Hl7Message } from './parse';
 /** MSA-1: application accept, error or reject. */
 export type AckCode = 'AA' | 'AE' | 'AR';
 
+/**
+ * Why a message was not accepted, for the ERR segment: a validation problem, or
+ * `MESSAGE_ID_TOO_LONG` (its sender and control id together are too long to name it in the store).
+ */
+export type AckErrorCode = Hl7ErrorCode | 'MESSAGE_ID_TOO_LONG';
+
 /** How to build an acknowledgment. */
 export interface AckOptions {
   /** MSH-10 of the acknowledgment itself. */
   readonly controlId: string;
   /** MSH-7, written in UTC. */
   readonly timestamp: Date;
-  /** A human sentence for the sender (MSA-3 before v2.7, ERR-8 from v2.5). */
+  /**
+   * A human sentence for the sender (MSA-3 before v2.7, ERR-8 from v2.5; with `AA`, from v2.5, in an
+   * ERR segment of severity I, information).
+   */
   readonly text?: string;
   /** MSA-2 when the original message could not be parsed (see `peekControlId`). */
   readonly originalControlId?: string;
   /** The validation problem, to pick the HL7 error code (table 0357) and location in ERR. */
-  readonly errorCode?: Hl7ErrorCode;
+  readonly errorCode?: AckErrorCode;
 }
 
 /** HL7 table 0357 entry and, for MSH problems, the field at fault. */
@@ -30,8 +39,9 @@ const REQUIRED_FIELD_MISSING = { code: '101', name: 'Required field missing' };
 const SEGMENT_SEQUENCE_ERROR = { code: '100', name: 'Segment sequence error' };
 const DATA_TYPE_ERROR = { code: '102', name: 'Data type error' };
 const APPLICATION_INTERNAL_ERROR: ErrorCondition = { code: '207', name: 'Application internal error' };
+const MESSAGE_ACCEPTED: ErrorCondition = { code: '0', name: 'Message accepted' };
 
-const ERROR_CONDITIONS: Record<Hl7ErrorCode, ErrorCondition> = {
+const ERROR_CONDITIONS: Record<AckErrorCode, ErrorCondition> = {
   EMPTY_MESSAGE: SEGMENT_SEQUENCE_ERROR,
   MISSING_MSH_SEGMENT: SEGMENT_SEQUENCE_ERROR,
   INVALID_SEGMENT_ID: SEGMENT_SEQUENCE_ERROR,
@@ -43,6 +53,7 @@ const ERROR_CONDITIONS: Record<Hl7ErrorCode, ErrorCondition> = {
   CONTROL_ID_TOO_LONG: { ...DATA_TYPE_ERROR, mshField: 10 },
   MISSING_PROCESSING_ID: { ...REQUIRED_FIELD_MISSING, mshField: 11 },
   MISSING_VERSION: { ...REQUIRED_FIELD_MISSING, mshField: 12 },
+  MESSAGE_ID_TOO_LONG: DATA_TYPE_ERROR,
 };
 
 /**
@@ -79,16 +90,26 @@ export function buildAck(original: Hl7Message | undefined, code: AckCode, option
     msa.push(escapeText(options.text, delimiters));
   }
   const segments = [header, msa.join(f)];
+  const legacy = major === 2 && minor < 5;
   if (code !== 'AA') {
-    segments.push(errSegment(options, delimiters, major === 2 && minor < 5));
+    segments.push(errSegment(options, delimiters, legacy));
+  } else if (options.text !== undefined && !legacy) {
+    segments.push(errSegment(options, delimiters, false, MESSAGE_ACCEPTED, 'I'));
   }
   return segments.join('\r');
 }
 
-function errSegment(options: AckOptions, delimiters: Hl7Delimiters, legacy: boolean): string {
+function errSegment(
+  options: AckOptions,
+  delimiters: Hl7Delimiters,
+  legacy: boolean,
+  accepted?: ErrorCondition,
+  severity: 'E' | 'I' = 'E',
+): string {
   const f = delimiters.field;
   const c = delimiters.component;
-  const condition = options.errorCode === undefined ? APPLICATION_INTERNAL_ERROR : ERROR_CONDITIONS[options.errorCode];
+  const condition = accepted
+    ?? (options.errorCode === undefined ? APPLICATION_INTERNAL_ERROR : ERROR_CONDITIONS[options.errorCode]);
   const location = condition.mshField === undefined ? '' : `MSH${c}1${c}${condition.mshField}`;
   if (legacy) {
     // ERR-1 (ELD): segment^sequence^field^code, the code (CE) written with sub-components.
@@ -96,8 +117,8 @@ function errSegment(options: AckOptions, delimiters: Hl7Delimiters, legacy: bool
     const error = `${condition.code}${s}${condition.name}${s}HL70357`;
     return `ERR${f}${location === '' ? `${c}${c}${c}${error}` : `${location}${c}${error}`}`;
   }
-  // ERR-2 location, ERR-3 HL7 error code (CWE), ERR-4 severity (E = error), ERR-8 user message.
-  const parts = ['ERR', '', location, `${condition.code}${c}${condition.name}${c}HL70357`, 'E'];
+  // ERR-2 location, ERR-3 HL7 error code (CWE), ERR-4 severity (E = error, I = information), ERR-8 user message.
+  const parts = ['ERR', '', location, `${condition.code}${c}${condition.name}${c}HL70357`, severity];
   if (options.text !== undefined) {
     parts.push('', '', '', escapeText(options.text, delimiters));
   }

@@ -126,3 +126,29 @@ export function escapeText(value: string, delimiters: Hl7Delimiters): string {
   }
   return copied === 0 ? value : out + value.substring(copied);
 }
+
+/** Drops the empty parts at the end of a list (HL7 treats `A^^` as `A`). */
+function withoutTrailingEmpties(parts: string[]): string[] {
+  let end = parts.length;
+  while (end > 0 && parts[end - 1].length === 0) end--;
+  return end === parts.length ? parts : parts.slice(0, end);
+}
+
+/**
+ * A raw field written again with the standard delimiters `|^~\&`: its repetitions, components and
+ * sub-components are split with the message's own delimiters, each value's escape sequences are
+ * decoded and the value is escaped again for the standard delimiters, and empty parts at the end of
+ * each level are dropped. So one value gives one text whatever delimiters and equivalent escape
+ * sequences the message used, while different structures (`A&B` as two sub-components versus
+ * `A\T\B` as one value holding `&`) stay different. Normalizing a normalized field with the standard
+ * delimiters changes nothing.
+ */
+export function normalizeField(raw: string, delimiters: Hl7Delimiters): string {
+  return withoutTrailingEmpties(raw.split(delimiters.repetition).map((repetition) =>
+    withoutTrailingEmpties(repetition.split(delimiters.component).map((component) =>
+      withoutTrailingEmpties(component.split(delimiters.subcomponent).map((value) =>
+        escapeText(unescapeText(value, delimiters), DEFAULT_DELIMITERS),
+      )).join(DEFAULT_DELIMITERS.subcomponent),
+    )).join(DEFAULT_DELIMITERS.component),
+  )).join(DEFAULT_DELIMITERS.repetition);
+}

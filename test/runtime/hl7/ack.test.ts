@@ -146,8 +146,43 @@ describe('buildAck', () => {
       const msa = segment(ack, 'MSA');
       expect(msa.fields[1]).toBe(code);
       expect(unescapeText(msa.fields[2], ack.delimiters)).toBe(original.controlId);
-      expect(ack.segments.some(s => s.id === 'ERR')).toBe(code !== 'AA');
+      // AE and AR always explain themselves in ERR; an AA with a sentence does so from v2.5 on (severity I).
+      const err = ack.segments.find(s => s.id === 'ERR');
+      const [major, minor] = original.version.split('.').map(Number);
+      expect(err !== undefined).toBe(code !== 'AA' || major > 2 || minor >= 5);
+      if (code === 'AA' && err) {
+        expect(err.fields[3].split(ack.delimiters.component)[0]).toBe('0');
+        expect(err.fields[4]).toBe('I');
+        expect(unescapeText(err.fields[8], ack.delimiters)).toBe('A sentence | with ^ delimiters.');
+      }
     });
+
+  test('GIVEN an AA without a sentence WHEN built THEN it has no ERR segment', () => {
+    const original = parseMessage(fixtureText('valid', 'dft-p03-v2.8.hl7'));
+
+    const ack = parseMessage(buildAck(original, 'AA', { controlId: 'ACK-1', timestamp: TIMESTAMP }));
+
+    expect(ack.segments.map(s => s.id)).toEqual(['MSH', 'MSA']);
+  });
+
+  test('GIVEN an AA with a sentence for v2.8 WHEN built THEN the sentence is in ERR-8 (MSA-3 is withdrawn), severity I, code 0', () => {
+    const original = parseMessage(fixtureText('valid', 'dft-p03-v2.8.hl7'));
+
+    const ack = buildAck(original, 'AA', { controlId: 'ACK-1', timestamp: TIMESTAMP, text: 'Already stored.' });
+
+    expect(ack.split('\r').slice(1)).toEqual([
+      'MSA|AA|BIL-2024-06-16-00077',
+      'ERR|||0^Message accepted^HL70357|I||||Already stored.',
+    ]);
+  });
+
+  test('GIVEN MESSAGE_ID_TOO_LONG WHEN rejected THEN ERR carries 102 Data type error without a location', () => {
+    const original = parseMessage(fixtureText('valid', 'oml-o21-v2.5.1.hl7'));
+
+    const ack = buildAck(original, 'AR', { controlId: 'ACK-1', timestamp: TIMESTAMP, text: 'Too long.', errorCode: 'MESSAGE_ID_TOO_LONG' });
+
+    expect(ack.split('\r')[2]).toBe('ERR|||102^Data type error^HL70357|E||||Too long.');
+  });
 
   test('GIVEN an invalid timestamp WHEN building an ACK THEN a RangeError says so', () => {
     expect(() => buildAck(ORIGINAL, 'AA', { controlId: 'A1', timestamp: new Date(NaN) })).toThrow(RangeError);

@@ -20,10 +20,21 @@ export const CALLER_CREDENTIALS = {
   SessionToken: 'caller-session-token',
 };
 
-/** An identity pool that gives credentials valid for `lifetimeMs` to every token in `acceptedTokens` (all when omitted). */
+/**
+ * An identity pool that gives credentials valid for `lifetimeMs` (from `now`) to every token in
+ * `acceptedTokens` (all when omitted). The list is read at each call: emptying it makes the pool
+ * refuse the tokens from then on, as after a global sign-out.
+ */
 export function identityPoolIssuing(
   cognito: AwsStub<any, any, any>,
-  options: { lifetimeMs?: number; acceptedTokens?: readonly string[]; accessKeyIds?: () => string } = {},
+  options: {
+    lifetimeMs?: number;
+    acceptedTokens?: readonly string[];
+    accessKeyIds?: () => string;
+    now?: () => number;
+    /** An error GetCredentialsForIdentity throws instead of answering, asked at each call (none when it gives `undefined`). */
+    failure?: () => Error | undefined;
+  } = {},
 ): void {
   const accepts = (input: { Logins?: Record<string, string> }) => {
     const tokens = Object.values(input.Logins ?? {});
@@ -35,13 +46,15 @@ export function identityPoolIssuing(
     return { IdentityId: IDENTITY_ID };
   });
   cognito.on(GetCredentialsForIdentityCommand).callsFake(async (input) => {
+    const failure = options.failure?.();
+    if (failure) throw failure;
     if (!accepts(input)) throw notAuthorized();
     return {
       IdentityId: input.IdentityId,
       Credentials: {
         ...CALLER_CREDENTIALS,
         ...(options.accessKeyIds ? { AccessKeyId: options.accessKeyIds() } : {}),
-        Expiration: new Date(Date.now() + (options.lifetimeMs ?? 60 * 60 * 1000)),
+        Expiration: new Date((options.now ?? Date.now)() + (options.lifetimeMs ?? 60 * 60 * 1000)),
       },
     };
   });

@@ -29,6 +29,7 @@ export const HANDLER_ENVIRONMENT: Readonly<Record<string, string>> = {
 const TOUCHED = [
   ...Object.keys(HANDLER_ENVIRONMENT),
   HandlerEnvironment.MAX_MESSAGE_BYTES,
+  HandlerEnvironment.CREDENTIAL_CACHE_TTL_SECONDS,
   'POWERTOOLS_SERVICE_NAME',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_METRICS_DISABLED',
