@@ -174,9 +174,9 @@ function warnAboutOptOuts(userPool: cognito.UserPool, mfa: cognito.Mfa, mode: co
     const off = mode === cognito.StandardThreatProtectionMode.NO_ENFORCEMENT;
     const setting = off
       ? 'turned off (prop threatProtectionMode = StandardThreatProtectionMode.NO_ENFORCEMENT; the user pool is on ' +
-        'the Essentials feature plan), and cdk-nag reports AwsSolutions-COG8 on the user pool'
-      : 'only auditing (prop threatProtectionMode = StandardThreatProtectionMode.AUDIT_ONLY)';
-    Annotations.of(userPool).addWarningV2(id, `Threat protection is ${setting}: risky sign-ins are not blocked. ` +
+        'the Essentials feature plan): risky sign-ins are not blocked, and cdk-nag reports AwsSolutions-COG8 on the user pool.'
+      : 'only auditing (prop threatProtectionMode = StandardThreatProtectionMode.AUDIT_ONLY): risky sign-ins are not blocked.';
+    Annotations.of(userPool).addWarningV2(id, `Threat protection is ${setting} ` +
       acknowledge(off ? ['AwsSolutions-COG8', id] : [id]));
   }
 }
