@@ -138,7 +138,7 @@ function clientsThatMayWrite(userPool: cognito.UserPool, instituteClaims: string
     } else if (Token.isUnresolved(writable) || writable.some((attribute) => Token.isUnresolved(attribute))) {
       errors.push(`HealthDataLake: the writeAttributes of the app client ${path} of the lake's user pool are only ` +
         `known at deployment, so synthesis cannot prove that ${instituteClaims.join(' and ')} are left out. ` +
-        'List them literally.');
+        'List the attributes it may write literally.');
     } else {
       const institutes = writable.filter((attribute) => instituteClaims.includes(attribute));
       if (institutes.length > 0) {

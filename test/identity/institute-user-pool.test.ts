@@ -177,6 +177,14 @@ describe('GIVEN another app client of the lake\'s user pool', () => {
     expect(synthesisError(app)).toMatch(/Portal of the lake's user pool has no writeAttributes/);
   });
 
+  test('WHEN its writeAttributes are only known at deployment THEN synthesis fails, since it cannot prove them safe', () => {
+    const { app, stack, lake } = lakeStack();
+    const attributes = new CfnParameter(stack, 'Attributes', { type: 'CommaDelimitedList' }).valueAsList;
+    new cognito.CfnUserPoolClient(stack, 'Raw', { userPoolId: lake.userPool.userPoolId, writeAttributes: attributes });
+    expect(synthesisError(app)).toMatch(
+      /the writeAttributes of the app client Lake\/Raw of the lake's user pool are only known at deployment, so synthesis cannot prove that custom:read and custom:write are left out/);
+  });
+
   test('WHEN it lists only safe writeAttributes THEN synthesis succeeds', () => {
     const { app, lake } = lakeStack();
     lake.userPool.addClient('Portal', {
