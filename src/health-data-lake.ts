@@ -67,6 +67,24 @@ export interface HealthDataLakeProps {
   readonly passwordPolicy?: cognito.PasswordPolicy;
 
   /**
+   * Validity of the ID and access tokens: how long a disabled, signed-out or re-attributed user's
+   * token still passes the API's authorizer. Cognito allows 5 minutes to 1 day, in whole minutes.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly tokenValidity?: Duration;
+
+  /**
+   * Validity of the refresh token, counted from sign-in; rotation keeps that end date. The token
+   * is rotated on every refresh (refresh with `GetTokensFromRefreshToken`; the `REFRESH_TOKEN_AUTH`
+   * flow is not offered). Cognito allows 60 minutes to 10 years, in whole minutes; not shorter than
+   * `tokenValidity`.
+   *
+   * @default Duration.days(1)
+   */
+  readonly refreshTokenValidity?: Duration;
+
+  /**
    * How the identity pool maps the custom attributes to the principal tags `read` and `write`.
    *
    * @default PrincipalTagMappingMethod.CUSTOM_RESOURCE
@@ -254,7 +272,7 @@ export class HealthDataLake extends Construct {
   /** The app client (no secret) through which users sign in. */
   public readonly userPoolClient: cognito.UserPoolClient;
   /** The identity pool that exchanges ID tokens for tagged credentials of `instituteAccessRole`. */
-  public readonly identityPool: identitypool.IdentityPool;
+  public readonly identityPool: identitypool.IIdentityPool;
   /** The role of authenticated institute users; its policy is the lake's access control. */
   public readonly instituteAccessRole: iam.Role;
   /** The bucket that holds the messages. */
@@ -312,6 +330,8 @@ export class HealthDataLake extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
+      tokenValidity: props.tokenValidity ?? Duration.minutes(15),
+      refreshTokenValidity: props.refreshTokenValidity ?? Duration.days(1),
       removalPolicy,
     });
     this.userPool = users.userPool;

@@ -1,5 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -67,9 +67,6 @@ describe('GIVEN a stack with a HealthDataLake', () => {
 describe('GIVEN the construct configured in other supported ways', () => {
   const variants: Array<[string, (stack: Stack) => HealthDataLakeProps]> = [
     ['the native principal-tag mapping', () => ({ principalTagMappingMethod: PrincipalTagMappingMethod.CLOUDFORMATION })],
-    ['MFA and threat protection turned off', () => ({
-      mfa: cognito.Mfa.OFF, threatProtectionMode: cognito.StandardThreatProtectionMode.NO_ENFORCEMENT,
-    })],
     ['an imported bucket and key', (stack) => ({
       bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'existing-lake'),
       encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
@@ -104,5 +101,34 @@ describe('GIVEN the construct configured in other supported ways', () => {
     // Findings on resources the user brought (their VPC) are theirs to settle.
     const userResources = /at Variant\/(Vpc|Bucket|Key)\//;
     expect(unacknowledgedFindings(stack).filter((finding) => !userResources.test(finding))).toEqual([]);
+  });
+});
+
+describe('GIVEN MFA and threat protection turned off', () => {
+  const variant = () => {
+    const stack = new Stack(newApp(), 'Variant', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const lake = new HealthDataLake(stack, 'Lake', {
+      mfa: cognito.Mfa.OFF, threatProtectionMode: cognito.StandardThreatProtectionMode.NO_ENFORCEMENT,
+    });
+    return { stack, lake };
+  };
+
+  test('THEN the compliance packs report exactly the two opt-outs, for the app to decide on', () => {
+    expect(unacknowledgedFindings(variant().stack)).toEqual([
+      'AwsSolutions-COG2 at Variant/Lake/Users/UserPool/Resource',
+      'AwsSolutions-COG8 at Variant/Lake/Users/UserPool/Resource',
+    ]);
+  });
+
+  test('WHEN the app acknowledges them THEN nothing else remains, neither a finding nor a warning', () => {
+    const { stack, lake } = variant();
+    Validations.of(lake.userPool).acknowledge(
+      { id: 'AwsSolutions-COG2', reason: 'Users sign in through the hospital SSO, which enforces MFA.' },
+      { id: 'AwsSolutions-COG8', reason: 'Risk-based sign-in checks run in the hospital SSO.' },
+      { id: 'cdk-health-data-lake:MfaNotRequired', reason: 'MFA is enforced upstream.' },
+      { id: 'cdk-health-data-lake:ThreatProtectionNotEnforced', reason: 'Threat protection runs upstream.' },
+    );
+    expect(unacknowledgedFindings(stack)).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy, Tokenization, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Tokenization, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -89,10 +89,12 @@ export class MessageApi extends Construct {
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Health data lake: HL7 v2 messages in and out, per institute',
-      defaultAuthorizer: new HttpUserPoolAuthorizer('InstituteUsers', props.userPool, {
-        userPoolClients: [props.userPoolClient],
-        identitySource: ['$request.header.Authorization'],
-      }),
+      // Issuer = this user pool, in the partition's own domain (not always amazonaws.com); audience = the app client.
+      defaultAuthorizer: new HttpJwtAuthorizer('InstituteUsers',
+        `https://cognito-idp.${Stack.of(this).region}.${Aws.URL_SUFFIX}/${props.userPool.userPoolId}`, {
+          jwtAudience: [props.userPoolClient.userPoolClientId],
+          identitySource: ['$request.header.Authorization'],
+        }),
       corsPreflight: props.cors,
       createDefaultStage: false,
     });

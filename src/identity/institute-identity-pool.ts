@@ -1,8 +1,9 @@
-import { Validations } from 'aws-cdk-lib';
+import { ArnFormat, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
+import { aws_cognito as cognitoRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { PrincipalTagMappingMethod } from './principal-tag-mapping';
 
@@ -17,26 +18,21 @@ export interface InstituteIdentityPoolProps {
 
 /**
  * Exchanges a user's ID token for temporary credentials of the institute access role, with the
- * user's institute attributes carried as principal tags. Authenticated identities only; this user
- * pool and app client are the only provider, with the server-side token check on.
+ * user's institute attributes carried as principal tags. Authenticated identities only: there is
+ * no unauthenticated role at all. This user pool and app client are the only provider, with the
+ * server-side token check on.
  */
 export class InstituteIdentityPool extends Construct {
-  public readonly identityPool: identitypool.IdentityPool;
+  public readonly identityPool: identitypool.IIdentityPool;
 
   constructor(scope: Construct, id: string, props: InstituteIdentityPoolProps) {
     super(scope, id);
 
-    this.identityPool = new identitypool.IdentityPool(this, 'IdentityPool', {
-      allowUnauthenticatedIdentities: false,
-      allowClassicFlow: false,
+    this.identityPool = new AuthenticatedOnlyIdentityPool(this, 'IdentityPool', {
+      // The same provider name the handlers log in with and the principal-tag mapping names.
+      providerName: props.userPool.userPoolProviderName,
+      clientId: props.userPoolClient.userPoolClientId,
       authenticatedRole: props.authenticatedRole,
-      authenticationProviders: {
-        userPools: [new identitypool.UserPoolAuthenticationProvider({
-          userPool: props.userPool,
-          userPoolClient: props.userPoolClient,
-          disableServerSideTokenCheck: false,
-        })],
-      },
     });
 
     const mapping = {
@@ -80,6 +76,54 @@ export class InstituteIdentityPool extends Construct {
     });
     mappingResource.node.addDependency(this.identityPool);
     acknowledgeDeploymentTimeFunction(mappingResource);
+  }
+}
+
+interface AuthenticatedOnlyIdentityPoolProps {
+  readonly providerName: string;
+  readonly clientId: string;
+  readonly authenticatedRole: iam.IRole;
+}
+
+/**
+ * An identity pool with one user pool provider and an authenticated role only. The L2
+ * `IdentityPool` always creates and attaches an unauthenticated role, even with unauthenticated
+ * identities off; here there is none to misconfigure. The construct ids are the L2's, so an
+ * existing pool is updated in place (identity ids are kept).
+ */
+class AuthenticatedOnlyIdentityPool extends Resource implements identitypool.IIdentityPool {
+  public readonly identityPoolId: string;
+  public readonly identityPoolArn: string;
+  public readonly identityPoolName: string;
+
+  constructor(scope: Construct, id: string, props: AuthenticatedOnlyIdentityPoolProps) {
+    super(scope, id);
+    const pool = new cognito.CfnIdentityPool(this, 'Resource', {
+      allowUnauthenticatedIdentities: false,
+      allowClassicFlow: false,
+      cognitoIdentityProviders: [{
+        providerName: props.providerName,
+        clientId: props.clientId,
+        serverSideTokenCheck: true,
+      }],
+    });
+    this.identityPoolId = pool.ref;
+    this.identityPoolName = pool.attrName;
+    this.identityPoolArn = Stack.of(this).formatArn({
+      service: 'cognito-identity',
+      resource: 'identitypool',
+      resourceName: this.identityPoolId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const attachment = new Construct(this, 'DefaultRoleAttachment');
+    new cognito.CfnIdentityPoolRoleAttachment(attachment, 'Resource', {
+      identityPoolId: this.identityPoolId,
+      roles: { authenticated: props.authenticatedRole.roleArn },
+    });
+  }
+
+  public get identityPoolRef(): cognitoRefs.IdentityPoolReference {
+    return { identityPoolId: this.identityPoolId };
   }
 }
 

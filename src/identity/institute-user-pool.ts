@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 export interface InstituteUserPoolProps {
   readonly readAttributeName: string;
@@ -8,14 +8,29 @@ export interface InstituteUserPoolProps {
   readonly mfa: cognito.Mfa;
   readonly threatProtectionMode: cognito.StandardThreatProtectionMode;
   readonly passwordPolicy: cognito.PasswordPolicy;
+  /** Validity of the ID and access tokens. */
+  readonly tokenValidity: Duration;
+  /** Validity of the refresh token (rotated on every use). */
+  readonly refreshTokenValidity: Duration;
   readonly removalPolicy: RemovalPolicy;
 }
+
+/** Cognito's limits for ID and access tokens. */
+const TOKEN_VALIDITY_RANGE = { min: Duration.minutes(5), max: Duration.days(1) };
+/** Cognito's limits for refresh tokens. */
+const REFRESH_TOKEN_VALIDITY_RANGE = { min: Duration.minutes(60), max: Duration.days(3650) };
+/**
+ * How long a rotated-out refresh token still works: long enough for a client to retry a refresh
+ * whose answer was lost, too short to be worth stealing.
+ */
+const REFRESH_TOKEN_ROTATION_GRACE_PERIOD = Duration.seconds(10);
 
 /**
  * The institute users: administrators create them (no self sign-up), they sign in with their
  * email address, and two custom attributes name the institute they may read and write for.
  * The app client can read those attributes but not write them, so no user can change their own
- * institute; only administrators can (with the admin API).
+ * institute; only administrators can (with the admin API). Synthesis fails if any other app client
+ * of the pool, anywhere in the app, could write them.
  */
 export class InstituteUserPool extends Construct {
   public readonly userPool: cognito.UserPool;
@@ -23,6 +38,7 @@ export class InstituteUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: InstituteUserPoolProps) {
     super(scope, id);
+    validateTokenLifetimes(props.tokenValidity, props.refreshTokenValidity);
 
     const threatProtection = props.threatProtectionMode !== cognito.StandardThreatProtectionMode.NO_ENFORCEMENT;
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -39,6 +55,7 @@ export class InstituteUserPool extends Construct {
       mfa: props.mfa,
       mfaSecondFactor: props.mfa === cognito.Mfa.OFF ? undefined : { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      // Refresh token rotation needs Essentials or Plus: the pool is never on Lite.
       featurePlan: threatProtection ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
       standardThreatProtectionMode: threatProtection ? props.threatProtectionMode : undefined,
       // Kept unless the stack owner explicitly opted into deleting it (otherwise stack deletion would fail).
@@ -46,6 +63,7 @@ export class InstituteUserPool extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
+    const instituteClaims = [`custom:${props.readAttributeName}`, `custom:${props.writeAttributeName}`];
     const institutes = new cognito.ClientAttributes()
       .withStandardAttributes({ email: true, emailVerified: true, fullname: true })
       .withCustomAttributes(props.readAttributeName, props.writeAttributeName);
@@ -58,22 +76,107 @@ export class InstituteUserPool extends Construct {
       readAttributes: institutes,
       // Deliberately excludes the institute attributes: users cannot change them.
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ fullname: true }),
-      idTokenValidity: Duration.hours(1),
-      accessTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.days(1),
+      // Short-lived tokens bound how long a disabled, signed-out or re-attributed user keeps passing the authorizer.
+      idTokenValidity: props.tokenValidity,
+      accessTokenValidity: props.tokenValidity,
+      refreshTokenValidity: props.refreshTokenValidity,
+      // Every refresh (GetTokensFromRefreshToken) issues a new refresh token and retires the old one;
+      // with rotation on, Cognito no longer offers the REFRESH_TOKEN_AUTH flow.
+      refreshTokenRotationGracePeriod: REFRESH_TOKEN_ROTATION_GRACE_PERIOD,
       enableTokenRevocation: true,
     });
 
-    if (props.mfa !== cognito.Mfa.REQUIRED) {
-      Validations.of(this.userPool).acknowledge({
-        id: 'AwsSolutions-COG2',
-        reason: 'MFA was made optional or turned off explicitly through the `mfa` prop of HealthDataLake.',
-      });
+    this.node.addValidation({ validate: () => clientsThatMayWrite(this.userPool, instituteClaims) });
+    warnAboutOptOuts(this.userPool, props.mfa, props.threatProtectionMode);
+  }
+}
+
+/** Refuses token lifetimes Cognito would refuse at deployment, naming the HealthDataLake prop. */
+function validateTokenLifetimes(tokenValidity: Duration, refreshTokenValidity: Duration): void {
+  const check = (prop: string, value: Duration, range: { min: Duration; max: Duration }, what: string) => {
+    // The L2 app client converts durations to minutes at synthesis, which a deploy-time value cannot go through.
+    if (value.isUnresolved()) {
+      throw new Error(`HealthDataLake: ${prop} is only known at deployment; it must be a literal duration between ` +
+        `${range.min.toHumanString()} and ${range.max.toHumanString()}.`);
     }
-    if (!threatProtection) {
-      const reason = 'Threat protection (and with it the Plus feature plan) was turned off explicitly through the ' +
-        '`threatProtectionMode` prop of HealthDataLake.';
-      Validations.of(this.userPool).acknowledge({ id: 'AwsSolutions-COG3', reason }, { id: 'AwsSolutions-COG8', reason });
+    const ms = value.toMilliseconds();
+    if (ms < range.min.toMilliseconds() || ms > range.max.toMilliseconds()) {
+      throw new Error(`HealthDataLake: ${prop} is ${value.toHumanString()}; it must be between ` +
+        `${range.min.toHumanString()} and ${range.max.toHumanString()} (Cognito's limits for ${what}).`);
     }
+    if (ms % Duration.minutes(1).toMilliseconds() !== 0) {
+      throw new Error(`HealthDataLake: ${prop} is ${value.toHumanString()}; it must be a whole number of minutes.`);
+    }
+  };
+  check('tokenValidity', tokenValidity, TOKEN_VALIDITY_RANGE, 'ID and access tokens');
+  check('refreshTokenValidity', refreshTokenValidity, REFRESH_TOKEN_VALIDITY_RANGE, 'refresh tokens');
+  if (refreshTokenValidity.toMilliseconds() < tokenValidity.toMilliseconds()) {
+    throw new Error(`HealthDataLake: refreshTokenValidity is ${refreshTokenValidity.toHumanString()}; it must not be ` +
+      `shorter than tokenValidity (${tokenValidity.toHumanString()}).`);
+  }
+}
+
+/**
+ * Every app client of the pool, anywhere in the app, that lets its users write an institute
+ * attribute. In Cognito an app client without WriteAttributes may write every writable attribute,
+ * custom ones included, so its users could give themselves any institute.
+ */
+function clientsThatMayWrite(userPool: cognito.UserPool, instituteClaims: string[]): string[] {
+  const clients = userPool.node.root.node.findAll()
+    .filter((c): c is cognito.CfnUserPoolClient => c instanceof cognito.CfnUserPoolClient)
+    .filter((client) => client.userPoolId === userPool.userPoolId);
+  const errors: string[] = [];
+  for (const client of clients) {
+    const path = clientPath(client);
+    const writable = client.writeAttributes;
+    const remedy = 'Give it writeAttributes that leave them out, for example ' +
+      '`writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ fullname: true })`.';
+    if (writable === undefined || writable.length === 0) {
+      errors.push(`HealthDataLake: the app client ${path} of the lake's user pool has no writeAttributes, which in ` +
+        `Cognito means its users may write every attribute, including ${instituteClaims.join(' and ')}: ` +
+        `they could give themselves any institute. ${remedy}`);
+    } else if (Token.isUnresolved(writable) || writable.some((attribute) => Token.isUnresolved(attribute))) {
+      errors.push(`HealthDataLake: the writeAttributes of the app client ${path} of the lake's user pool are only ` +
+        `known at deployment, so synthesis cannot prove that ${instituteClaims.join(' and ')} are left out. ` +
+        'List the attributes it may write literally.');
+    } else {
+      const institutes = writable.filter((attribute) => instituteClaims.includes(attribute));
+      if (institutes.length > 0) {
+        errors.push(`HealthDataLake: the app client ${path} of the lake's user pool lets its users write ` +
+          `${institutes.join(' and ')}: they could give themselves any institute. ${remedy}`);
+      }
+    }
+  }
+  return errors;
+}
+
+/** The path a user wrote: the L2 client's, not its `Resource` child's. */
+function clientPath(client: cognito.CfnUserPoolClient): string {
+  const parent: IConstruct | undefined = client.node.scope;
+  return parent instanceof cognito.UserPoolClient ? parent.node.path : client.node.path;
+}
+
+/**
+ * MFA and threat protection are the app's decision to weaken, so the construct acknowledges
+ * nothing for it: cdk-nag reports the finding and a warning says how the app acknowledges it.
+ */
+function warnAboutOptOuts(userPool: cognito.UserPool, mfa: cognito.Mfa, mode: cognito.StandardThreatProtectionMode): void {
+  const acknowledge = (ids: string[]) => 'If this is your decision, acknowledge it in your app: ' +
+    `Validations.of(lake.userPool).acknowledge(${ids.map((id) => `{ id: '${id}', reason: '<why>' }`).join(', ')}).`;
+  if (mfa !== cognito.Mfa.REQUIRED) {
+    const id = 'cdk-health-data-lake:MfaNotRequired';
+    const setting = mfa === cognito.Mfa.OFF ? 'turned off (prop mfa = Mfa.OFF)' : 'optional (prop mfa = Mfa.OPTIONAL)';
+    Annotations.of(userPool).addWarningV2(id, `MFA is ${setting}: a stolen password alone signs a user in, and ` +
+      `cdk-nag reports AwsSolutions-COG2 on the user pool. ${acknowledge(['AwsSolutions-COG2', id])}`);
+  }
+  if (mode !== cognito.StandardThreatProtectionMode.FULL_FUNCTION) {
+    const id = 'cdk-health-data-lake:ThreatProtectionNotEnforced';
+    const off = mode === cognito.StandardThreatProtectionMode.NO_ENFORCEMENT;
+    const setting = off
+      ? 'turned off (prop threatProtectionMode = StandardThreatProtectionMode.NO_ENFORCEMENT; the user pool is on ' +
+        'the Essentials feature plan): risky sign-ins are not blocked, and cdk-nag reports AwsSolutions-COG8 on the user pool.'
+      : 'only auditing (prop threatProtectionMode = StandardThreatProtectionMode.AUDIT_ONLY): risky sign-ins are not blocked.';
+    Annotations.of(userPool).addWarningV2(id, `Threat protection is ${setting} ` +
+      acknowledge(off ? ['AwsSolutions-COG8', id] : [id]));
   }
 }

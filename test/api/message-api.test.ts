@@ -23,7 +23,8 @@ describe('GIVEN a HealthDataLake with default props', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Audience: [{ Ref: client.id }],
-        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.eu-west-1.amazonaws.com/', { Ref: userPool.id }]] },
+        // The partition's URL suffix, not a hard-coded amazonaws.com (China and other partitions differ).
+        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: userPool.id }]] },
       },
     });
   });

@@ -19,7 +19,7 @@ function customResourceCall(stack: Stack, event: 'Create' | 'Update' | 'Delete')
 }
 
 describe('GIVEN a HealthDataLake with default props', () => {
-  const { stack } = lakeStack();
+  const { stack, lake } = lakeStack();
   const template = Template.fromStack(stack);
   const pool = onlyResource(template, 'AWS::Cognito::IdentityPool');
   const userPool = onlyResource(template, 'AWS::Cognito::UserPool');
@@ -33,9 +33,40 @@ describe('GIVEN a HealthDataLake with default props', () => {
     expect(pool.Properties.SamlProviderARNs).toBeUndefined();
     expect(pool.Properties.CognitoIdentityProviders).toEqual([{
       ClientId: { Ref: client.id },
-      ProviderName: { 'Fn::Join': ['', ['cognito-idp.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: userPool.id }]] },
+      // The provider name Cognito reports for the pool: the one the handlers log in with and the mapping names.
+      ProviderName: { 'Fn::GetAtt': [userPool.id, 'ProviderName'] },
       ServerSideTokenCheck: true,
     }]);
+  });
+
+  test('THEN there is no unauthenticated role: the role attachment names the authenticated role only', () => {
+    const attachment = onlyResource(template, 'AWS::Cognito::IdentityPoolRoleAttachment');
+    expect(Object.keys(attachment.Properties.Roles)).toEqual(['authenticated']);
+    expect(attachment.Properties.RoleMappings).toBeUndefined();
+  });
+
+  test('THEN no role is trusted by unauthenticated identities, and only the institute role by the identity pool', () => {
+    const trustedByIdentityPool = Object.entries(template.findResources('AWS::IAM::Role'))
+      .flatMap(([id, role]) => (role.Properties.AssumeRolePolicyDocument.Statement as any[])
+        .filter((statement) => JSON.stringify(statement.Principal ?? {}).includes('cognito-identity.amazonaws.com'))
+        .map((statement) => ({ id, amr: statement.Condition?.['ForAnyValue:StringLike']?.['cognito-identity.amazonaws.com:amr'] })));
+    const instituteRole = Object.entries(template.findResources('AWS::IAM::Role'))
+      .find(([, r]) => r.Properties.Description?.startsWith('Institute users'))![0];
+    expect(trustedByIdentityPool).toEqual([{ id: instituteRole, amr: 'authenticated' }]);
+  });
+
+  test('THEN the identity pool keeps the logical ids it had, so an existing pool and its identities are updated in place', () => {
+    expect(pool.id).toBe('HealthDataLakeIdentitiesIdentityPool48E67393');
+    expect(onlyResource(template, 'AWS::Cognito::IdentityPoolRoleAttachment').id)
+      .toBe('HealthDataLakeIdentitiesIdentityPoolDefaultRoleAttachment9F7AF213');
+  });
+
+  test('THEN the exposed identity pool names the synthesized pool', () => {
+    expect(stack.resolve(lake.identityPool.identityPoolId)).toEqual({ Ref: pool.id });
+    expect(stack.resolve(lake.identityPool.identityPoolArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cognito-identity:eu-west-1:111122223333:identitypool/', { Ref: pool.id }]],
+    });
+    expect(stack.resolve(lake.identityPool.identityPoolName)).toEqual({ 'Fn::GetAtt': [pool.id, 'Name'] });
   });
 
   test('THEN authenticated identities get the institute access role', () => {
