@@ -1,8 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ts from 'typescript';
+import { unacknowledgedFindings } from './support/nag';
 
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -35,32 +37,69 @@ describe('GIVEN the README', () => {
 
   test('THEN its TypeScript usage example synthesizes a stack with the construct', () => {
     const usage = codeBlocks('ts').find((block) => block.includes('new HealthDataLake'))!;
-    const { outputText } = ts.transpileModule(usage, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
-    const stacks: any[] = [];
-    // The snippet's imports, resolved as a consumer's would be (the package name is this repository's src/).
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const requireForSnippet = (id: string) => {
-      if (id === 'cdk-health-data-lake') return require('../src');
-      if (id === 'aws-cdk-lib') {
-        const cdk = require('aws-cdk-lib');
-        // Capture the stack the snippet creates; keep creation stack traces out.
-        class CapturingStack extends cdk.Stack {
-          constructor(...args: any[]) { super(...args); stacks.push(this); }
-        }
-        class QuietApp extends cdk.App {
-          constructor() { super({ context: { 'aws:cdk:disable-creation-stack-traces': true } }); }
-        }
-        return { ...cdk, Stack: CapturingStack, App: QuietApp };
-      }
-      return require(id);
-    };
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    new Function('require', 'exports', outputText)(requireForSnippet, {});
-
-    expect(stacks).toHaveLength(1);
-    const template = Template.fromStack(stacks[0]);
+    const [stack] = runSnippet(usage);
+    const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.resourceCountIs('AWS::Cognito::IdentityPool', 1);
     expect(Object.keys(template.toJSON().Outputs)).toHaveLength(5);
   });
+
+  test('THEN its own-VPC example synthesizes with the lake\'s endpoints on the lake\'s subnets only, and no warning', () => {
+    const example = snippetUnder('### Your own VPC');
+    const [stack] = runSnippet(example);
+    const template = Template.fromStack(stack).toJSON();
+    const lakeRouteTables = Object.entries(template.Resources as Record<string, any>)
+      .filter(([id, resource]) => resource.Type === 'AWS::EC2::RouteTable' && id.startsWith('Vpclake'))
+      .map(([id]) => ({ Ref: id }));
+    expect(lakeRouteTables.length).toBeGreaterThan(0);
+    const gateway = Object.values(template.Resources as Record<string, any>)
+      .filter((resource) => resource.Type === 'AWS::EC2::VPCEndpoint' && resource.Properties.VpcEndpointType === 'Gateway');
+    expect(gateway).toHaveLength(1);
+    expect(gateway[0].Properties.RouteTableIds).toEqual(lakeRouteTables);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('THEN its opt-out example leaves no unacknowledged finding and no warning of the opt-outs', () => {
+    const example = snippetUnder('### Opt-outs stay visible');
+    const [stack] = runSnippet(example);
+    expect(unacknowledgedFindings(stack)).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('MFA|threat protection'))).toEqual([]);
+  });
 });
+
+/** The first TypeScript block of a README section. */
+function snippetUnder(heading: string): string {
+  const section = readme.split(`${heading}\n`)[1].split('\n## ')[0].split('\n### ')[0];
+  const block = section.match(/```ts\n([\s\S]*?)```/);
+  if (!block) throw new Error(`No TypeScript block under ${heading}`);
+  return block[1];
+}
+
+/**
+ * Runs a README TypeScript snippet as a consumer would (the package name resolves to this repository's
+ * src/) and returns the stacks it created.
+ */
+function runSnippet(snippet: string): Stack[] {
+  const { outputText } = ts.transpileModule(snippet, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+  const stacks: Stack[] = [];
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const requireForSnippet = (id: string) => {
+    if (id === 'cdk-health-data-lake') return require('../src');
+    if (id === 'aws-cdk-lib') {
+      const cdk = require('aws-cdk-lib');
+      // Capture the stack the snippet creates; keep creation stack traces out.
+      class CapturingStack extends cdk.Stack {
+        constructor(...args: any[]) { super(...args); stacks.push(this); }
+      }
+      class QuietApp extends cdk.App {
+        constructor() { super({ context: { 'aws:cdk:disable-creation-stack-traces': true } }); }
+      }
+      return { ...cdk, Stack: CapturingStack, App: QuietApp };
+    }
+    return require(id);
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  new Function('require', 'exports', outputText)(requireForSnippet, {});
+  expect(stacks).toHaveLength(1);
+  return stacks;
+}
