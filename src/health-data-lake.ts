@@ -96,7 +96,9 @@ export interface HealthDataLakeProps {
   /**
    * Roles of downstream pipelines allowed to read every message (of every institute), outside the
    * API. Each gets what `grantReadMessages` gives; every other principal of the account is kept away
-   * from the messages by the data perimeter of the bucket policy and of the data key.
+   * from the messages by the data perimeter of the bucket policy and of the data key. A role of
+   * another stack of the app: import it here with `iam.Role.fromRoleArn`, or the two stacks would
+   * reference each other.
    *
    * @default - none: only the institute role, through the API
    */

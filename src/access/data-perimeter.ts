@@ -93,7 +93,7 @@ export class DataPerimeter extends Construct {
     const { bucket, instituteAccessRole } = props;
     const objects = bucket.arnForObjects('*');
     const anyone = [new iam.AnyPrincipal()];
-    const readers = Lazy.list({ produce: () => [instituteAccessRole.roleArn, ...this.readers.map((r) => r.roleArn)] });
+    const mayRead = Lazy.list({ produce: () => [instituteAccessRole.roleArn, ...this.readers.map((r) => r.roleArn)] });
 
     const statements = [
       ...props.instituteStatements,
@@ -117,7 +117,7 @@ export class DataPerimeter extends Construct {
         principals: anyone,
         actions: MESSAGE_READ_ACTIONS,
         resources: [objects],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': mayRead } },
       }),
       new iam.PolicyStatement({
         sid: 'DenyChangingMessagesOutsideThePerimeter',
@@ -133,7 +133,7 @@ export class DataPerimeter extends Construct {
       Annotations.of(scope).addWarningV2('cdk-health-data-lake:ApiOnlyBucketPolicy',
         'The bucket you passed is imported, so its bucket policy cannot be changed here: the institute role\'s own ' +
         'policy still denies access outside the lake\'s S3 endpoint, overwrites, re-tagging and SSE-C, but nothing keeps ' +
-        'other principals of the account away from the messages. Add the same deny to the bucket policy yourself: ' +
+        'other principals of the account away from the messages. Add these statements to the bucket policy yourself: ' +
         `${statements.map((s) => s.sid).join(', ')} (see the bucket policy a new lake bucket gets).`);
     }
 
@@ -144,7 +144,7 @@ export class DataPerimeter extends Construct {
       principals: anyone,
       actions: DATA_KEY_USE_ACTIONS,
       resources: ['*'],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': mayRead } },
     }));
 
     this.node.addValidation({ validate: () => this.grantsOutsideThePerimeter() });

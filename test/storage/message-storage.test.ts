@@ -124,7 +124,7 @@ describe('GIVEN a bucket brought by the user', () => {
     const template = Template.fromStack(stack);
     // Its bucket policy cannot be changed here: the user is told which denies to add themselves.
     Annotations.fromStack(stack).hasWarning('/Byo/Lake', Match.stringLikeRegexp(
-      'nothing keeps other principals of the account away from the messages\\. Add the same deny to the bucket policy yourself: ' +
+      'nothing keeps other principals of the account away from the messages\\. Add these statements to the bucket policy yourself: ' +
       'DenyInstituteUsersOutsideTheLakeApi, DenyInstituteUsersOverwriting, DenyRetaggingStoredMessages, DenyCustomerProvidedKeys, ' +
       'DenyReadingMessagesOutsideThePerimeter, DenyChangingMessagesOutsideThePerimeter'));
     template.resourceCountIs('AWS::S3::BucketPolicy', 0);
