@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DataPerimeter } from './access/data-perimeter';
 import { apiOnlyStatements, READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './access/institute-access-policy';
 import { InstituteAccessRole } from './access/institute-access-role';
 import { MessageApi } from './api/message-api';
@@ -113,6 +114,17 @@ export interface HealthDataLakeProps {
    * @default - a new SSE-S3, versioned, TLS-only bucket
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
+
+  /**
+   * Roles of downstream pipelines allowed to read every message (of every institute), outside the
+   * API. Each gets what `grantReadMessages` gives; every other principal of the account is kept away
+   * from the messages by the data perimeter of the bucket policy and of the data key. A role of
+   * another stack of the app: import it here with `iam.Role.fromRoleArn`, or the two stacks would
+   * reference each other.
+   *
+   * @default - none: only the institute role, through the API
+   */
+  readonly messageReaders?: iam.IRole[];
 
   /**
    * What happens to the user pool, the data and log buckets, the keys and the log groups when the
@@ -304,6 +316,7 @@ export class HealthDataLake extends Construct {
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
   /** The KMS key that encrypts the handler, API access and flow logs. */
   public readonly logsKey: kms.IKey;
+  private readonly perimeter: DataPerimeter;
 
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
@@ -397,11 +410,16 @@ export class HealthDataLake extends Construct {
       s3EndpointId: network.s3Endpoint.vpcEndpointId,
     });
     access.policy.addStatements(apiOnly.rolePolicy);
-    if (!this.bucket.addToResourcePolicy(apiOnly.bucketPolicy).statementAdded) {
-      Annotations.of(this).addWarningV2('cdk-health-data-lake:ApiOnlyBucketPolicy',
-        'The bucket you passed is imported, so its bucket policy cannot be changed here: the institute role\'s own ' +
-        'policy still denies access outside the lake\'s S3 endpoint; add the same deny to the bucket policy yourself.');
-    }
+
+    // Data perimeter: only the institute role and the message readers reach the messages.
+    this.perimeter = new DataPerimeter(this, 'Perimeter', {
+      bucket: this.bucket,
+      encryptionKey: this.encryptionKey,
+      createdKey: storage.createdKey,
+      instituteAccessRole: this.instituteAccessRole,
+      instituteStatements: [apiOnly.bucketPolicy],
+    });
+    for (const reader of props.messageReaders ?? []) this.grantReadMessages(reader);
 
     // API: the front door.
     const messageApi = new MessageApi(this, 'Api', {
@@ -436,6 +454,16 @@ export class HealthDataLake extends Construct {
       new CfnOutput(this, 'IdentityPoolId', { value: this.identityPool.identityPoolId });
       new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     }
+  }
+
+  /**
+   * Lets a downstream pipeline's role read every message (of every institute), outside the API:
+   * adds the role to the data perimeter and grants it `s3:GetObject` on the messages and
+   * `kms:Decrypt` of the data key through S3. Use this, not `bucket.grantRead`, which the perimeter
+   * refuses (synthesis reports it).
+   */
+  public grantReadMessages(grantee: iam.IRole): iam.Grant {
+    return this.perimeter.grantReadMessages(grantee);
   }
 }
 

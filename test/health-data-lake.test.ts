@@ -2,6 +2,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HealthDataLake, HealthDataLakeProps, PrincipalTagMappingMethod } from '../src';
@@ -93,13 +94,19 @@ describe('GIVEN the construct configured in other supported ways', () => {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     })],
     ['reserved concurrency', () => ({ reservedConcurrentExecutions: 5 })],
+    ['the user\'s own bucket created in the app', (stack) => ({
+      bucket: new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS, enforceSSL: true }),
+    })],
+    ['a message reader', (stack) => ({
+      messageReaders: [new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() })],
+    })],
   ];
 
   test.each(variants)('WHEN it uses %s THEN the compliance packs report nothing unacknowledged in what the construct creates', (_name, props) => {
     const stack = new Stack(newApp(), 'Variant', { env: { account: '111122223333', region: 'eu-west-1' } });
     new HealthDataLake(stack, 'Lake', props(stack));
     // Findings on resources the user brought (their VPC) are theirs to settle.
-    const userResources = /at Variant\/(Vpc|Bucket|Key)\//;
+    const userResources = /at Variant\/(Vpc|Bucket|Key|Reader)\//;
     expect(unacknowledgedFindings(stack).filter((finding) => !userResources.test(finding))).toEqual([]);
   });
 });

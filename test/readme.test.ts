@@ -89,7 +89,7 @@ function runSnippet(snippet: string): Stack[] {
       const cdk = require('aws-cdk-lib');
       // Capture the stack the snippet creates; keep creation stack traces out.
       class CapturingStack extends cdk.Stack {
-        constructor(...args: any[]) { super(...args); stacks.push(this); }
+        constructor(...args: any[]) { super(...args); stacks.push(this as any); }
       }
       class QuietApp extends cdk.App {
         constructor() { super({ context: { 'aws:cdk:disable-creation-stack-traces': true } }); }

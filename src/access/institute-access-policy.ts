@@ -59,8 +59,9 @@ export interface InstituteAccessPolicyProps {
  *   `source=<write tag>` and `state=received` (no other tag keys), and only as a conditional
  *   create (`If-None-Match: *`), so nothing can be overwritten.
  * - `s3:PutObjectTagging` is needed by S3 for a PutObject that carries tags; it is scoped to the
- *   caller's own key prefix and to the same tag set, so it cannot re-tag another institute's
- *   objects (the seed design's re-tag-then-read hole) nor remove the `source` tag.
+ *   caller's own key prefix, to the same tag set and to objects without a `source` tag, so tags are
+ *   set once, at creation: nothing re-tags a stored message (the seed design's re-tag-then-read
+ *   hole), resets its `state` or removes its `source`.
  * - A missing or empty principal tag matches nothing: `Null` and `?*` conditions on every allow.
  *   A write institute with a `/` gets no write access (its key prefix would overlap another's).
  * - Explicit denies keep cross-institute reads and destructive actions closed even if someone
@@ -113,8 +114,11 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
           ...hasWriteTag,
           'StringEquals': exactTagSet,
           'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': [SOURCE_TAG, STATE_TAG] },
-          // An existing object keeps its institute: never re-tag what another institute stored.
-          'StringEqualsIfExists': { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE },
+          // Tags are set once, by the creating PutObject: only an object without a source tag is tagged.
+          'Null': {
+            [`aws:PrincipalTag/${WRITE_PRINCIPAL_TAG}`]: 'false',
+            [`s3:ExistingObjectTag/${SOURCE_TAG}`]: 'true',
+          },
         },
       }),
       new iam.PolicyStatement({
@@ -149,18 +153,17 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
         resources: [objects],
         conditions: { StringNotEquals: { [`s3:RequestObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE } },
       }),
+      retaggingDeny(objects),
       new iam.PolicyStatement({
-        // Whatever else is attached to the role: an object that belongs to another institute can
-        // never be re-tagged (re-tag-then-read), only an untagged new object gets its first tags.
-        sid: 'DenyRetaggingOtherInstitutes',
+        // Whatever else is attached to the role: a PutObject without `If-None-Match` could replace a
+        // stored message (a new version hides the original), so only conditional creates pass.
+        sid: 'DenyOverwritingMessages',
         effect: iam.Effect.DENY,
-        actions: ['s3:PutObjectTagging'],
+        actions: ['s3:PutObject'],
         resources: [objects],
-        conditions: {
-          Null: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: 'false' },
-          StringNotEquals: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: WRITE_INSTITUTE },
-        },
+        conditions: { Null: { 's3:if-none-match': 'true' } },
       }),
+      customerProvidedKeysDeny(objects),
       new iam.PolicyStatement({
         sid: 'DenyDestructiveAndListingActions',
         effect: iam.Effect.DENY,
@@ -168,6 +171,38 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
         resources: [props.bucketArn, objects],
       }),
     ],
+  });
+}
+
+/**
+ * Tags are set once, by the creating PutObject (the object has no `source` tag yet then): a stored
+ * message is never re-tagged, by version or not, nor untagged. Used in the role's policy (every
+ * bucket) and in the bucket policy (every principal).
+ */
+export function retaggingDeny(objects: string, principals?: iam.IPrincipal[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DenyRetaggingStoredMessages',
+    effect: iam.Effect.DENY,
+    principals,
+    actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'],
+    resources: [objects],
+    conditions: { Null: { [`s3:ExistingObjectTag/${SOURCE_TAG}`]: 'false' } },
+  });
+}
+
+/**
+ * No object is stored with a key the caller provides (SSE-C): S3 would not encrypt it with the
+ * lake's KMS key, and whoever holds that key alone could read it. Used in the role's policy and in
+ * the bucket policy.
+ */
+export function customerProvidedKeysDeny(objects: string, principals?: iam.IPrincipal[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DenyCustomerProvidedKeys',
+    effect: iam.Effect.DENY,
+    principals,
+    actions: ['s3:PutObject'],
+    resources: [objects],
+    conditions: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
   });
 }
 

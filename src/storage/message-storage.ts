@@ -12,14 +12,17 @@ export interface MessageStorageProps {
 }
 
 /**
- * Where the messages live: an SSE-KMS bucket with a customer-managed key, versioning, TLS only,
- * no public access, object ownership enforced and server access logs to a separate bucket.
+ * Where the messages live: an SSE-KMS bucket with a customer-managed key (SSE-C blocked),
+ * versioning, TLS only, no public access, object ownership enforced and server access logs to a
+ * separate bucket.
  */
 export class MessageStorage extends Construct {
   public readonly bucket: s3.IBucket;
   public readonly encryptionKey: kms.IKey;
   /** Undefined when the caller brought their own data bucket (its logging is theirs). */
   public readonly serverAccessLogsBucket?: s3.IBucket;
+  /** The data key when this construct created it (its key policy is then the lake's to write). */
+  public readonly createdKey?: kms.Key;
 
   constructor(scope: Construct, id: string, props: MessageStorageProps) {
     super(scope, id);
@@ -37,11 +40,14 @@ export class MessageStorage extends Construct {
       return;
     }
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: 'Encrypts the HL7 messages of the health data lake',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
+    if (!props.encryptionKey) {
+      this.createdKey = new kms.Key(this, 'Key', {
+        description: 'Encrypts the HL7 messages of the health data lake',
+        enableKeyRotation: true,
+        removalPolicy: props.removalPolicy,
+      });
+    }
+    this.encryptionKey = props.encryptionKey ?? this.createdKey!;
 
     const logsBucket = props.serverAccessLogsBucket ?? this.createServerAccessLogsBucket(props.removalPolicy);
     this.serverAccessLogsBucket = logsBucket;
@@ -50,6 +56,8 @@ export class MessageStorage extends Construct {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
+      // No object with a key the client provides (SSE-C): S3 refuses such requests for this bucket.
+      blockedEncryptionTypes: [s3.BlockedEncryptionType.SSE_C],
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,

@@ -63,19 +63,19 @@ describe('GIVEN a HealthDataLake with default props', () => {
     });
   });
 
-  test('THEN tagging (needed by a tagged PutObject) is limited to the caller write prefix and the same tag set', () => {
+  test('THEN tagging (needed by a tagged PutObject) is limited to the caller write prefix, the same tag set and untagged objects', () => {
     expect(statements.TagOwnInstituteMessagesOnCreate).toEqual({
       Sid: 'TagOwnInstituteMessagesOnCreate',
       Effect: 'Allow',
       Action: 's3:PutObjectTagging',
       Resource: ownWritePrefix,
       Condition: {
-        'Null': { 'aws:PrincipalTag/write': 'false' },
+        // Only an object without a source tag: tags are set once, by the creating PutObject.
+        'Null': { 'aws:PrincipalTag/write': 'false', 's3:ExistingObjectTag/source': 'true' },
         'StringLike': { 'aws:PrincipalTag/write': '?*' },
         'StringNotLike': { 'aws:PrincipalTag/write': '*/*' },
         'StringEquals': { 's3:RequestObjectTag/source': '${aws:PrincipalTag/write}', 's3:RequestObjectTag/state': 'received' },
         'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': ['source', 'state'] },
-        'StringEqualsIfExists': { 's3:ExistingObjectTag/source': '${aws:PrincipalTag/write}' },
       },
     });
   });
@@ -97,7 +97,7 @@ describe('GIVEN a HealthDataLake with default props', () => {
     });
   });
 
-  test('THEN explicit denies close cross-institute reads and writes and every destructive or listing action', () => {
+  test('THEN explicit denies close cross-institute reads and writes, overwrites, re-tagging, SSE-C and every destructive or listing action', () => {
     expect(statements.DenyReadingOtherInstitutes).toMatchObject({
       Effect: 'Deny',
       Action: 's3:GetObject',
@@ -111,13 +111,26 @@ describe('GIVEN a HealthDataLake with default props', () => {
     expect(statements.DenyWritingOutsideOwnPrefix).toEqual({
       Sid: 'DenyWritingOutsideOwnPrefix', Effect: 'Deny', Action: ['s3:PutObject', 's3:PutObjectTagging'], NotResource: ownWritePrefix,
     });
-    expect(statements.DenyRetaggingOtherInstitutes).toMatchObject({
+    expect(statements.DenyRetaggingStoredMessages).toEqual({
+      Sid: 'DenyRetaggingStoredMessages',
       Effect: 'Deny',
-      Action: 's3:PutObjectTagging',
-      Condition: {
-        Null: { 's3:ExistingObjectTag/source': 'false' },
-        StringNotEquals: { 's3:ExistingObjectTag/source': '${aws:PrincipalTag/write}' },
-      },
+      Action: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'],
+      Resource: objects,
+      Condition: { Null: { 's3:ExistingObjectTag/source': 'false' } },
+    });
+    expect(statements.DenyOverwritingMessages).toEqual({
+      Sid: 'DenyOverwritingMessages',
+      Effect: 'Deny',
+      Action: 's3:PutObject',
+      Resource: objects,
+      Condition: { Null: { 's3:if-none-match': 'true' } },
+    });
+    expect(statements.DenyCustomerProvidedKeys).toEqual({
+      Sid: 'DenyCustomerProvidedKeys',
+      Effect: 'Deny',
+      Action: 's3:PutObject',
+      Resource: objects,
+      Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
     });
     expect(statements.DenyDestructiveAndListingActions.Effect).toBe('Deny');
     expect(statements.DenyDestructiveAndListingActions.Action).toEqual(expect.arrayContaining([

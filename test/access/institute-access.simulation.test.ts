@@ -1,15 +1,22 @@
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { HealthDataLake, HealthDataLakeProps } from '../../src';
 import { messageIdFor } from '../../src/runtime/message-key';
 import { storeMessageRequest } from '../../src/runtime/message-store';
 import {
   Decision,
   LakePolicies,
   LakePolicySimulator,
+  PolicyDocument,
   PolicyStatement,
+  SIMULATED_DEPLOYMENT,
   SimulationRequest,
 } from '../support/policy-simulation';
-import { lakeStack } from '../support/stacks';
+import { lakeStack, newApp } from '../support/stacks';
 
 /*
  * Policy as code: the lake's access rules (DESIGN.md, security invariants 1, 2, 4, 5 and 7) proven
@@ -205,8 +212,9 @@ const WRITE_CASES: AccessCase[] = CALLERS.flatMap((who): AccessCase[] => {
       steps: create(who, `${mine}/new`, MESSAGE_TAGS(own)),
     },
     {
+      // Explicitly: a broader policy attached to the role later must not open overwrites.
       name: `${who.name} writes ${mine}/msg1 tagged {source=${own}, state=received} without If-None-Match (overwrite)`,
-      expected: 'Denied',
+      expected: 'ExplicitlyDenied',
       steps: create(who, `${mine}/msg1`, MESSAGE_TAGS(own), { ifNoneMatch: false }),
     },
     {
@@ -323,11 +331,29 @@ const TAGGING_CASES: AccessCase[] = [
     steps: [retag(caller('no tags'), 'A/msg1', 'A', MESSAGE_TAGS('A'))],
   },
   {
-    // S3 needs s3:PutObjectTagging for every tagged create, and IAM cannot tell a create from a
-    // re-tag; what matters is that the source (and the tag keys) cannot change.
+    // Tags are set once, at creation: not even the same tag set again (it would reset `state`).
     name: 'write A only re-tags its own A/msg1 with the same tag set {source=A, state=received}',
-    expected: 'Allowed',
+    expected: 'ExplicitlyDenied',
     steps: [retag(caller('write A only'), 'A/msg1', 'A', MESSAGE_TAGS('A'))],
+  },
+  {
+    name: 'write A only resets the state of its own A/msg1 (tagged state=processed by a pipeline) to received',
+    expected: 'ExplicitlyDenied',
+    steps: [{
+      ...retag(caller('write A only'), 'A/msg1', 'A', MESSAGE_TAGS('A')),
+      context: {
+        's3:ExistingObjectTag/source': 'A', 's3:ExistingObjectTag/state': 'processed', ...requestTags(MESSAGE_TAGS('A')),
+      },
+    }],
+  },
+  {
+    // S3 asks for s3:PutObjectTagging on every tagged create, and IAM cannot tell the first tags of a
+    // new object from the first tags of an untagged one. Only under the caller's own prefix, and only
+    // if an untagged object exists there: the data perimeter lets no principal but the institute role
+    // write, and every create of the role is tagged (see 'the data perimeter' below).
+    name: 'read A + write A tags an untagged object under its own A/ as source=A, then reads it',
+    expected: 'Allowed',
+    steps: [retag(caller('read A + write A'), 'A/untagged', undefined, MESSAGE_TAGS('A')), read(caller('read A + write A'), 'A/untagged', 'A')],
   },
 ];
 
@@ -406,6 +432,13 @@ const BUCKET_POLICY_CASES: AccessCase[] = [
         's3:x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:111122223333:key/another',
         's3:if-none-match': '*',
       },
+    }),
+  },
+  {
+    name: 'read A + write A creates A/new with a key of its own (SSE-C)',
+    expected: 'ExplicitlyDenied',
+    steps: create(A, 'A/new', MESSAGE_TAGS('A'), {
+      headers: { 's3:x-amz-server-side-encryption-customer-algorithm': 'AES256', 's3:if-none-match': '*' },
     }),
   },
   {
@@ -519,6 +552,23 @@ function withoutConditionKey(statement: PolicyStatement, matches: (key: string) 
 /** The allow statements alone: every explicit deny of the role's policies removed. */
 const allowLayer = changeIdentityStatements((statements) => statements.filter((s) => s.Effect !== 'Deny'));
 
+function withoutIdentitySid(sid: string) {
+  return changeIdentityStatements((statements) => statements.filter((statement) => statement.Sid !== sid));
+}
+
+function withoutBucketSid(sid: string) {
+  return (policies: LakePolicies): LakePolicies => ({
+    ...policies,
+    bucketPolicy: policies.bucketPolicy && {
+      ...policies.bucketPolicy,
+      Statement: [policies.bucketPolicy.Statement].flat().filter((statement) => statement.Sid !== sid),
+    },
+  });
+}
+
+/** The role's policies decide alone: the bucket policy removed (as with an imported bucket). */
+const roleLayer = (policies: LakePolicies): LakePolicies => ({ ...policies, bucketPolicy: undefined });
+
 /** Someone attaches a broad S3 grant to the role later. */
 const broadS3Grant = (policies: LakePolicies): LakePolicies => ({
   ...policies,
@@ -547,6 +597,14 @@ const MUTATIONS: Array<[string, (policies: LakePolicies) => LakePolicies]> = [
       bucketPolicy: changed.bucketPolicy && { ...changed.bucketPolicy, Statement: [changed.bucketPolicy.Statement].flat().filter(notApiOnly) },
     };
   }],
+  ['role policy without its API-only deny (DenyOutsideTheLakeApi)', withoutIdentitySid('DenyOutsideTheLakeApi')],
+  ['bucket policy without its API-only deny (DenyInstituteUsersOutsideTheLakeApi)', withoutBucketSid('DenyInstituteUsersOutsideTheLakeApi')],
+  ['role policy without its overwrite deny (DenyOverwritingMessages)', withoutIdentitySid('DenyOverwritingMessages')],
+  ['bucket policy without its overwrite deny (DenyInstituteUsersOverwriting)', withoutBucketSid('DenyInstituteUsersOverwriting')],
+  ['role policy without its re-tagging deny (DenyRetaggingStoredMessages)', withoutIdentitySid('DenyRetaggingStoredMessages')],
+  ['bucket policy without its re-tagging deny (DenyRetaggingStoredMessages)', withoutBucketSid('DenyRetaggingStoredMessages')],
+  ['role policy without its SSE-C deny (DenyCustomerProvidedKeys)', withoutIdentitySid('DenyCustomerProvidedKeys')],
+  ['bucket policy without its SSE-C deny (DenyCustomerProvidedKeys)', withoutBucketSid('DenyCustomerProvidedKeys')],
   ['bucket policy without its TLS-only statement', (policies) => ({
     ...policies,
     bucketPolicy: policies.bucketPolicy && {
@@ -685,19 +743,136 @@ async function allCases(): Promise<AccessCase[]> {
   return [...READ_CASES, ...WRITE_CASES, ...TAGGING_CASES, ...await alwaysDeniedCases(), ...KMS_CASES, ...BUCKET_POLICY_CASES, ...API_ONLY_CASES];
 }
 
-/** Cases that pass against the real policies and fail against `simulator` (the matrix catches the change). */
+/**
+ * Cases whose expectation `simulator` does not meet, judged on the expectations alone (never relative to
+ * what the real policies do, so a hole the main matrix also shows is caught here too).
+ */
 async function regressions(simulator: LakePolicySimulator, cases: AccessCase[], relaxed = false): Promise<string[]> {
   const failing: string[] = [];
   for (const accessCase of cases) {
     const expected = relaxed && accessCase.expected === 'ExplicitlyDenied' ? 'Denied' : accessCase.expected;
-    if (!satisfies(expected, (await outcomeOf(lakeSimulator, accessCase)).decision)) continue; // already a finding
     const outcome = await outcomeOf(simulator, accessCase);
     if (!satisfies(expected, outcome.decision)) failing.push(`${accessCase.name}: expected ${expected}, got ${outcome.decision}`);
   }
   return failing;
 }
 
-describe('defense in depth: each layer of the policy holds on its own', () => {
+// ---------------------------------------------------------------------------------------------
+// The layers: what each policy claims on its own
+// ---------------------------------------------------------------------------------------------
+
+/** Cases only the storage rules of a new bucket decide (TLS, the lake key): no role policy claims them. */
+const STORAGE_CASE_NAMES = [
+  'read A + write A reads A/msg1 without TLS',
+  'read A + write A reads A/msg1 over TLS 1.1',
+  'read A + write A creates A/new without TLS',
+  'read A + write A creates A/new asking for SSE-S3',
+  'read A + write A creates A/new with another KMS key',
+];
+const STORAGE_CASES = BUCKET_POLICY_CASES.filter((c) => STORAGE_CASE_NAMES.includes(c.name));
+
+/** What the role's policy decides on its own, for any bucket: invariants 1, 2, 4, 5 and 7 (key use, SSE-C). */
+async function roleCases(): Promise<AccessCase[]> {
+  return (await allCases()).filter((c) => !STORAGE_CASES.includes(c));
+}
+
+/** What the allow statements decide on their own (the ABAC rules; the API-only gate and SSE-C are denies). */
+async function allowCases(): Promise<AccessCase[]> {
+  return [...READ_CASES, ...WRITE_CASES, ...TAGGING_CASES, ...await alwaysDeniedCases(), ...KMS_CASES,
+    ...BUCKET_POLICY_CASES.filter((c) => c.expected === 'Allowed')];
+}
+
+/**
+ * What the bucket policy denies on its own, whatever is attached to the institute role: the API-only
+ * gate, overwrites, re-tagging a stored message and SSE-C (every bucket whose policy the lake writes),
+ * plus TLS and the lake key (a new bucket).
+ */
+function bucketAccessCases(): AccessCase[] {
+  const retagsStoredMessage = (c: AccessCase) => c.steps.some((step) =>
+    step.action === 's3:PutObjectTagging' && step.context?.['s3:ExistingObjectTag/source'] !== undefined);
+  return [
+    ...API_ONLY_CASES,
+    ...WRITE_CASES.filter((c) => c.name.includes('without If-None-Match')),
+    ...TAGGING_CASES.filter(retagsStoredMessage),
+    ...BUCKET_POLICY_CASES.filter((c) => c.name.includes('SSE-C')),
+  ].map((c) => ({ ...c, expected: 'ExplicitlyDenied' as const }));
+}
+
+/** The bucket policy on its own: every explicit deny of the role removed and s3:* attached to it. */
+const bucketLayer = (policies: LakePolicies): LakePolicies => broadS3Grant(allowLayer(policies));
+
+/**
+ * The key policy an imported key needs for IAM policies to count at all (CDK's default key policy):
+ * the template does not hold the policy of a key it does not create.
+ */
+const KEY_POLICY_DELEGATING_TO_IAM: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SIMULATED_DEPLOYMENT.account}:root` }, Action: 'kms:*', Resource: '*' }],
+};
+
+/** The same lake with a bucket the user brings: created in the app, or imported (then without a bucket policy here). */
+function lakeWith(storage: (stack: Stack) => HealthDataLakeProps): LakePolicySimulator {
+  const byoStack = new Stack(newApp(), 'Lake', { env: { account: SIMULATED_DEPLOYMENT.account, region: SIMULATED_DEPLOYMENT.region } });
+  const byoLake = new HealthDataLake(byoStack, 'HealthDataLake', storage(byoStack));
+  return LakePolicySimulator.fromStack(byoStack, byoLake);
+}
+const STORAGE_CONFIGURATIONS: Array<[string, LakePolicySimulator, { readonly storageRules: boolean }]> = [
+  ['a new bucket', lakeSimulator, { storageRules: true }],
+  ['the user\'s own bucket, created in the app', lakeWith((s) => ({
+    bucket: new s3.Bucket(s, 'OwnBucket', { encryption: s3.BucketEncryption.KMS, enforceSSL: true }),
+  })), { storageRules: false }],
+  ['an imported bucket and key', lakeWith((s) => ({
+    bucket: s3.Bucket.fromBucketName(s, 'ImportedBucket', SIMULATED_BUCKET_NAME),
+    encryptionKey: Key.fromKeyArn(s, 'ImportedKey', keyArn),
+  })).withPolicies((p) => ({ ...p, keyPolicy: KEY_POLICY_DELEGATING_TO_IAM })), { storageRules: false }],
+];
+
+describe('defence in depth: each layer holds on its own, in every storage configuration', () => {
+  let cases: { role: AccessCase[]; allow: AccessCase[] } = { role: [], allow: [] };
+  beforeAll(async () => {
+    cases = { role: await roleCases(), allow: await allowCases() };
+  });
+
+  test('every configuration is simulated with the same bucket, key and role names, so the cases apply to each', () => {
+    for (const [, simulator] of STORAGE_CONFIGURATIONS) {
+      expect([simulator.policies.bucketArn, simulator.policies.keyArn, simulator.policies.roleArn])
+        .toEqual([bucketArn, keyArn, lakeSimulator.policies.roleArn]);
+    }
+    expect(cases.role.length).toBeGreaterThan(250);
+    expect(bucketAccessCases().length).toBeGreaterThan(2 * 20);
+  });
+
+  test('GIVEN an imported bucket THEN there is no bucket policy to simulate: the role policy is the only layer', () => {
+    const [, imported] = STORAGE_CONFIGURATIONS[2];
+    expect(imported.policies.bucketPolicy).toBeUndefined();
+    expect(STORAGE_CONFIGURATIONS[1][1].policies.bucketPolicy?.Statement.length).toBeGreaterThan(0);
+  });
+
+  describe.each(STORAGE_CONFIGURATIONS)('GIVEN %s', (_name, simulator, { storageRules }) => {
+    test('WHEN the role policy decides alone (no bucket policy) THEN every case it claims is decided as expected', async () => {
+      expect(await regressions(simulator.withPolicies(roleLayer), cases.role)).toEqual([]);
+    });
+
+    test('WHEN s3:* is attached to the role and there is no bucket policy THEN the role\'s explicit denies still deny', async () => {
+      const explicit = cases.role.filter((c) => c.expected === 'ExplicitlyDenied');
+      expect(explicit.length).toBeGreaterThan(100);
+      expect(await regressions(simulator.withPolicies((p) => broadS3Grant(roleLayer(p))), explicit)).toEqual([]);
+    });
+
+    test('WHEN only the role\'s allow statements decide (no deny, no bucket policy) THEN invariants 1, 2 and 4 still hold', async () => {
+      expect(await regressions(simulator.withPolicies((p) => allowLayer(roleLayer(p))), cases.allow, true)).toEqual([]);
+    });
+
+    if (simulator.policies.bucketPolicy) {
+      test('WHEN the bucket policy decides alone (s3:* attached to the role, its denies removed) THEN it still denies what it claims', async () => {
+        const claimed = [...bucketAccessCases(), ...storageRules ? STORAGE_CASES : []];
+        expect(await regressions(simulator.withPolicies(bucketLayer), claimed)).toEqual([]);
+      });
+    }
+  });
+});
+
+describe('defence in depth: the role\'s layers with the bucket policy in place', () => {
   let cases: AccessCase[] = [];
   beforeAll(async () => {
     cases = await allCases();
@@ -725,25 +900,128 @@ describe('defense in depth: each layer of the policy holds on its own', () => {
   });
 });
 
-describe('mutation check: the matrix fails when the policy reopens a hole', () => {
-  let cases: AccessCase[] = [];
-  beforeAll(async () => {
-    cases = await allCases();
-  });
+/**
+ * The first case that the weakened policies allow although it expects a denial, in any of the views
+ * the tests above take (the whole policy, each layer alone); undefined when no view notices.
+ */
+async function firstOpenedCase(mutated: LakePolicySimulator): Promise<string | undefined> {
+  const views: Array<[string, LakePolicySimulator, AccessCase[], boolean]> = [
+    ['all policies', mutated, await allCases(), false],
+    ['role policy alone', mutated.withPolicies(roleLayer), await roleCases(), false],
+    ['role denies alone with s3:*', mutated.withPolicies((p) => broadS3Grant(roleLayer(p))),
+      (await roleCases()).filter((c) => c.expected === 'ExplicitlyDenied'), false],
+    ['allow statements alone', mutated.withPolicies((p) => allowLayer(roleLayer(p))), await allowCases(), true],
+    ['bucket policy alone', mutated.withPolicies(bucketLayer), [...bucketAccessCases(), ...STORAGE_CASES], false],
+  ];
+  for (const [view, simulator, cases, relaxed] of views) {
+    for (const accessCase of cases) {
+      if (accessCase.expected === 'Allowed') continue;
+      const expected = relaxed && accessCase.expected === 'ExplicitlyDenied' ? 'Denied' : accessCase.expected;
+      const outcome = await outcomeOf(simulator, accessCase);
+      if (outcome.decision === 'Allowed' && !satisfies(expected, outcome.decision)) return `${view}: ${accessCase.name}`;
+    }
+  }
+  return undefined;
+}
 
+describe('mutation check: the tests fail when a policy reopens a hole', () => {
   test.each(MUTATIONS)('%s', async (_name, mutate) => {
     // GIVEN the synthesized policies, weakened
     const mutated = lakeSimulator.withPolicies(mutate);
     expect(mutated.policies).not.toEqual(lakeSimulator.policies);
 
-    // WHEN the matrix runs against them, on all statements and on the allow statements alone
-    const caught = [
-      ...await regressions(mutated, cases),
-      ...(await regressions(mutated.withPolicies(allowLayer), cases, true)).map((c) => `allow statements alone: ${c}`),
-    ];
+    // WHEN the matrix runs against them, as a whole and layer by layer
+    const opened = await firstOpenedCase(mutated);
 
     // THEN an expected denial is now allowed
-    expect(caught.filter((c) => c.endsWith('got Allowed'))).not.toEqual([]);
+    expect(opened).toBeDefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The data perimeter: other principals of the account
+// ---------------------------------------------------------------------------------------------
+
+// GIVEN a lake with a message reader named at construction and one granted later, beside an
+// administrator role of the account with s3:* and kms:* on everything
+const perimeterStack = new Stack(newApp(), 'Lake', { env: { account: SIMULATED_DEPLOYMENT.account, region: SIMULATED_DEPLOYMENT.region } });
+const trustedByTheAccount = () => new iam.AccountRootPrincipal();
+const namedReader = new iam.Role(perimeterStack, 'Pipeline', { assumedBy: trustedByTheAccount() });
+const laterReader = new iam.Role(perimeterStack, 'Analytics', { assumedBy: trustedByTheAccount() });
+const administrator = new iam.Role(perimeterStack, 'Administrator', { assumedBy: trustedByTheAccount() });
+administrator.addToPolicy(new iam.PolicyStatement({ actions: ['s3:*', 'kms:*'], resources: ['*'] }));
+const perimeterLake = new HealthDataLake(perimeterStack, 'HealthDataLake', { messageReaders: [namedReader] });
+perimeterLake.grantReadMessages(laterReader);
+const sessionsOf = (role?: iam.IRole) => LakePolicySimulator.fromStack(perimeterStack, perimeterLake, { caller: role });
+
+const OBJECT_OF_A = { key: 'A/msg1', source: 'A' };
+/** A request of a role without principal tags; from outside any VPC endpoint unless the context says otherwise. */
+function outsideRequest(action: string, resource: string, context: Record<string, string | string[] | undefined> = {}): SimulationRequest {
+  return { action, resource, context: { 'aws:SourceVpce': undefined, ...context } };
+}
+const onObject = (action: string, context: Record<string, string | string[] | undefined> = {}) =>
+  outsideRequest(action, objectArn(OBJECT_OF_A.key), { ...existingTags(OBJECT_OF_A.source), ...context });
+const newMessage = (key: string) => outsideRequest('s3:PutObject', objectArn(key), {
+  ...LAKE_KEY_ENCRYPTION, 's3:if-none-match': '*', ...requestTags(MESSAGE_TAGS('A')),
+});
+const keyUse = (action: string, context: Record<string, string>) => ({ action, resource: keyArn, context });
+const THROUGH_S3 = { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': bucketArn };
+
+const PERIMETER_CASES: Array<[string, LakePolicySimulator, Array<[string, Expectation, SimulationRequest]>]> = [
+  ['another role of the account with s3:* and kms:* on everything', sessionsOf(administrator), [
+    ['reads A/msg1', 'ExplicitlyDenied', onObject('s3:GetObject')],
+    ['reads A/msg1 through the lake\'s S3 endpoint', 'ExplicitlyDenied', onObject('s3:GetObject', { 'aws:SourceVpce': SIMULATED_DEPLOYMENT.s3EndpointId })],
+    ['reads an old version of A/msg1', 'ExplicitlyDenied', onObject('s3:GetObjectVersion')],
+    ['reads the tags of A/msg1', 'ExplicitlyDenied', onObject('s3:GetObjectTagging')],
+    ['stores A/new tagged source=A', 'ExplicitlyDenied', newMessage('A/new')],
+    ['tags the untagged A/untagged', 'ExplicitlyDenied', outsideRequest('s3:PutObjectTagging', objectArn('A/untagged'), requestTags(MESSAGE_TAGS('A')))],
+    ['deletes A/msg1', 'ExplicitlyDenied', outsideRequest('s3:DeleteObject', objectArn('A/msg1'))],
+    ['decrypts with the data key directly', 'ExplicitlyDenied', keyUse('kms:Decrypt', { 'kms:EncryptionContext:aws:s3:arn': bucketArn })],
+    ['decrypts with the data key through S3', 'ExplicitlyDenied', keyUse('kms:Decrypt', THROUGH_S3)],
+    ['generates a data key through S3', 'ExplicitlyDenied', keyUse('kms:GenerateDataKey', THROUGH_S3)],
+    // Break-glass: administration stays with the account, so an administrator can change both policies.
+    ['changes the key policy of the data key', 'Allowed', keyUse('kms:PutKeyPolicy', {})],
+    ['changes the bucket policy', 'Allowed', outsideRequest('s3:PutBucketPolicy', bucketArn)],
+    // Keys (institute and message id) are not message content: listing stays with IAM.
+    ['lists the bucket', 'Allowed', outsideRequest('s3:ListBucket', bucketArn)],
+  ]],
+  ...([['a message reader named in messageReaders', namedReader], ['a message reader granted after construction (grantReadMessages)', laterReader]] as const)
+    .map(([name, role]): [string, LakePolicySimulator, Array<[string, Expectation, SimulationRequest]>] => [name, sessionsOf(role), [
+      ['reads A/msg1 (institute A)', 'Allowed', onObject('s3:GetObject')],
+      ['reads B/msg1 (institute B)', 'Allowed', outsideRequest('s3:GetObject', objectArn('B/msg1'), existingTags('B'))],
+      ['decrypts with the data key through S3, for this bucket', 'Allowed', keyUse('kms:Decrypt', THROUGH_S3)],
+      ['decrypts with the data key directly', 'Denied', keyUse('kms:Decrypt', { 'kms:EncryptionContext:aws:s3:arn': bucketArn })],
+      ['stores A/new tagged source=A', 'ExplicitlyDenied', newMessage('A/new')],
+      ['tags the untagged A/untagged', 'ExplicitlyDenied', outsideRequest('s3:PutObjectTagging', objectArn('A/untagged'), requestTags(MESSAGE_TAGS('A')))],
+      ['deletes A/msg1', 'ExplicitlyDenied', outsideRequest('s3:DeleteObject', objectArn('A/msg1'))],
+    ]]),
+];
+
+describe('invariant 9: the data perimeter keeps every other principal of the account away from the messages (simulated)', () => {
+  describe.each(PERIMETER_CASES)('GIVEN %s', (_who, simulator, requests) => {
+    test.each(requests)('WHEN it %s THEN %s', async (_what, expected, step) => {
+      const outcome = await simulator.explain(step);
+      expect(satisfies(expected, outcome.decision) ? expected : `${outcome.decision} (${outcome.statements.join(', ')})`).toBe(expected);
+    });
+  });
+
+  test('GIVEN the same lake WHEN a message reader writes THEN the bucket policy itself refuses it, whatever its IAM policies say', async () => {
+    const reader = sessionsOf(namedReader).withPolicies(broadS3Grant);
+    for (const step of [newMessage('A/new'), outsideRequest('s3:DeleteObject', objectArn('A/msg1')), onObject('s3:PutObjectTagging', requestTags(MESSAGE_TAGS('B')))]) {
+      expect((await reader.explain(step)).decision).toBe('ExplicitlyDenied');
+    }
+  });
+
+  test('GIVEN the same lake THEN the institute role still works through the API path', async () => {
+    const institute = sessionsOf();
+    const writer = caller('read A + write A');
+    const storeAndRead: AccessCase = {
+      name: 'create and read back',
+      expected: 'Allowed',
+      steps: [...create(writer, 'A/new', MESSAGE_TAGS('A')), read(writer, 'A/msg1', 'A'),
+        { principalTags: writer.tags, action: 'kms:GenerateDataKey', resource: keyArn, context: THROUGH_S3 }],
+    };
+    expect(verdict('Allowed', await outcomeOf(institute, storeAndRead))).toBe('Allowed');
   });
 });
 

@@ -25,8 +25,9 @@ describe('GIVEN a HealthDataLake with default props', () => {
   const key = { id: data.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0] };
   const keyResource = template.toJSON().Resources[key.id];
 
-  test('THEN messages are encrypted with a customer-managed, rotating KMS key and S3 bucket keys', () => {
+  test('THEN messages are encrypted with a customer-managed, rotating KMS key and S3 bucket keys, and SSE-C is blocked', () => {
     expect(data.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([{
+      BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
       BucketKeyEnabled: true,
       ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [key.id, 'Arn'] } },
     }]);
@@ -84,6 +85,17 @@ describe('GIVEN a HealthDataLake with default props', () => {
     });
   });
 
+  test('THEN no request may store an object with a key of its own (SSE-C), whoever sends it', () => {
+    expect(statementsBySid(bucketPolicyOf(template, dataId)).DenyCustomerProvidedKeys).toEqual({
+      Sid: 'DenyCustomerProvidedKeys',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataId, 'Arn'] }, '/*']] },
+      Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
+    });
+  });
+
   test('THEN the data, the logs and the key are kept when the stack is deleted, and nothing empties the buckets', () => {
     for (const resource of [data, logs, keyResource] as any[]) {
       expect(resource.DeletionPolicy).toBe('Retain');
@@ -110,8 +122,11 @@ describe('GIVEN a bucket brought by the user', () => {
     const encryptionKey = kms.Key.fromKeyArn(stack, 'ExistingKey', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
     const lake = new HealthDataLake(stack, 'Lake', { bucket, encryptionKey });
     const template = Template.fromStack(stack);
-    // Its bucket policy cannot be changed here: the user is told to add the API-only deny themselves.
-    Annotations.fromStack(stack).hasWarning('/Byo/Lake', Match.stringLikeRegexp('add the same deny to the bucket policy yourself'));
+    // Its bucket policy cannot be changed here: the user is told which denies to add themselves.
+    Annotations.fromStack(stack).hasWarning('/Byo/Lake', Match.stringLikeRegexp(
+      'nothing keeps other principals of the account away from the messages\\. Add these statements to the bucket policy yourself: ' +
+      'DenyInstituteUsersOutsideTheLakeApi, DenyInstituteUsersOverwriting, DenyRetaggingStoredMessages, DenyCustomerProvidedKeys, ' +
+      'DenyReadingMessagesOutsideThePerimeter, DenyChangingMessagesOutsideThePerimeter'));
     template.resourceCountIs('AWS::S3::BucketPolicy', 0);
     template.resourceCountIs('AWS::S3::Bucket', 0);
     // Only the key of the logs: the data key is the user's.

@@ -152,15 +152,15 @@ export class IntrinsicResolver {
   }
 }
 
-/** The policies that decide a request of the lake's institute role, taken from a template. */
+/** The policies that decide a request of the lake's institute role (or of another role), taken from a template. */
 export interface LakePolicies {
   /** ARN of the data bucket. */
   readonly bucketArn: string;
   /** ARN of the lake's KMS key. */
   readonly keyArn: string;
-  /** ARN of the ABAC role the identity pool hands out. */
+  /** ARN of the role whose sessions make the requests: by default the ABAC role the identity pool hands out. */
   readonly roleArn: string;
-  /** Every identity policy attached to the role (managed and inline), by name. */
+  /** Every identity policy attached to that role (managed and inline), by name. */
   readonly identityPolicies: ReadonlyArray<{ readonly name: string; readonly policy: PolicyDocument }>;
   /** The data bucket's bucket policy (its resource policy). */
   readonly bucketPolicy?: PolicyDocument;
@@ -170,11 +170,19 @@ export interface LakePolicies {
   readonly s3Endpoint?: { readonly id: string; readonly policy?: PolicyDocument };
 }
 
+/** A resource the template does not create (imported): its ARN as the template writes it. */
+export interface ImportedResource {
+  readonly arn: unknown;
+}
+
 /** Logical ids of the resources whose policies decide a request. */
 export interface LakeResourceIds {
+  /** The role whose sessions make the requests (the institute role, or another role to simulate). */
   readonly role: string;
-  readonly bucket: string;
-  readonly key: string;
+  /** The data bucket; an imported one has no bucket policy in the template. */
+  readonly bucket: string | ImportedResource;
+  /** The data key; an imported one has no key policy in the template. */
+  readonly key: string | ImportedResource;
   /** The S3 VPC endpoint, if the lake has one. */
   readonly s3Endpoint?: string;
 }
@@ -200,14 +208,18 @@ export function lakePoliciesFromTemplate(template: TemplateJson, ids: LakeResour
     throw new Error('lakePoliciesFromTemplate: the role has ManagedPolicyArns (e.g. AWS managed policies) that a template cannot show');
   }
 
-  const bucketPolicies = resources.filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy' && refersTo(r.Properties?.Bucket, ids.bucket));
+  const { bucket, key } = ids;
+  const bucketPolicies = typeof bucket === 'string'
+    ? resources.filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy' && refersTo(r.Properties?.Bucket, bucket))
+    : [];
   if (bucketPolicies.length > 1) throw new Error('lakePoliciesFromTemplate: more than one bucket policy for the data bucket');
-  const keyPolicy = template.Resources?.[ids.key]?.Properties?.KeyPolicy;
+  const keyPolicy = typeof key === 'string' ? template.Resources?.[key]?.Properties?.KeyPolicy : undefined;
   const endpointPolicy = ids.s3Endpoint ? template.Resources?.[ids.s3Endpoint]?.Properties?.PolicyDocument : undefined;
+  const arnOf = (resource: string | ImportedResource) => typeof resource === 'string' ? resolver.arn(resource) : String(resolver.resolve(resource.arn));
 
   return {
-    bucketArn: resolver.arn(ids.bucket),
-    keyArn: resolver.arn(ids.key),
+    bucketArn: arnOf(bucket),
+    keyArn: arnOf(key),
     roleArn: resolver.arn(ids.role),
     identityPolicies,
     bucketPolicy: bucketPolicies.length ? resolver.resolve(bucketPolicies[0][1].Properties!.PolicyDocument) : undefined,
@@ -281,26 +293,36 @@ const ALIAS_PREFIX = 'aws:RequestTag/iam-simulate-alias/';
  * which they do unless the request's context says otherwise) and the key policy for KMS requests.
  */
 export class LakePolicySimulator {
-  /** Reads the policies of `lake` out of the synthesized template of `stack`. */
-  public static fromStack(stack: Stack, lake: LakeConstructs): LakePolicySimulator {
-    const logicalId = (construct: { node: { defaultChild?: unknown } }) => {
+  /**
+   * Reads the policies of `lake` out of the synthesized template of `stack`. An imported bucket or
+   * key has no resource policy in the template (and is simulated without one). `caller` simulates
+   * the sessions of another role of the stack (by default the institute role).
+   */
+  public static fromStack(stack: Stack, lake: LakeConstructs, options: { caller?: iam.IRole } = {}): LakePolicySimulator {
+    const logicalIdOf = (construct: { node: { defaultChild?: unknown } }) => {
       const child = construct.node.defaultChild;
-      if (!child) throw new Error('LakePolicySimulator: the role, bucket and key must be created in the stack');
-      return stack.getLogicalId(child as any);
+      return child ? stack.getLogicalId(child as any) : undefined;
     };
+    const logicalId = (construct: { node: { defaultChild?: unknown } }) => {
+      const id = logicalIdOf(construct);
+      if (!id) throw new Error('LakePolicySimulator: the roles must be created in the stack');
+      return id;
+    };
+    const createdOr = (construct: { node: { defaultChild?: unknown } }, arn: string) => logicalIdOf(construct) ?? { arn: stack.resolve(arn) };
+    const instituteRole = logicalId(lake.instituteAccessRole);
     const ids: LakeResourceIds = {
-      role: logicalId(lake.instituteAccessRole),
-      bucket: logicalId(lake.bucket),
-      key: logicalId(lake.encryptionKey),
+      role: options.caller ? logicalId(options.caller) : instituteRole,
+      bucket: createdOr(lake.bucket, lake.bucket.bucketArn),
+      key: createdOr(lake.encryptionKey, lake.encryptionKey.keyArn),
       s3Endpoint: lake.s3Endpoint ? logicalId(lake.s3Endpoint) : undefined,
     };
     const policies = lakePoliciesFromTemplate(Template.fromStack(stack).toJSON(), ids, {
       account: SIMULATED_DEPLOYMENT.account,
       region: SIMULATED_DEPLOYMENT.region,
       physicalNames: {
-        [ids.bucket]: SIMULATED_DEPLOYMENT.bucketName,
-        [ids.key]: SIMULATED_DEPLOYMENT.keyId,
-        [ids.role]: SIMULATED_DEPLOYMENT.roleName,
+        ...typeof ids.bucket === 'string' ? { [ids.bucket]: SIMULATED_DEPLOYMENT.bucketName } : {},
+        ...typeof ids.key === 'string' ? { [ids.key]: SIMULATED_DEPLOYMENT.keyId } : {},
+        [instituteRole]: SIMULATED_DEPLOYMENT.roleName,
         ...ids.s3Endpoint ? { [ids.s3Endpoint]: SIMULATED_DEPLOYMENT.s3EndpointId } : {},
       },
     });
