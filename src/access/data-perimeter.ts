@@ -169,7 +169,7 @@ export class DataPerimeter extends Construct {
       resourceArns: [encryptionKey.keyArn],
       resource: encryptionKey,
       conditions: {
-        StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` },
+        StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.${Stack.of(this).urlSuffix}` },
         StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucket.bucketArn, bucket.arnForObjects('*')] },
       },
     });

@@ -49,6 +49,8 @@ export interface InstituteAccessPolicyProps {
   readonly keyArn: string;
   /** Region of the bucket (for the `kms:ViaService` condition). */
   readonly region: string;
+  /** Domain suffix of the partition's service endpoints (`amazonaws.com`, `amazonaws.com.cn`, ...). */
+  readonly urlSuffix: string;
 }
 
 /**
@@ -126,7 +128,7 @@ export function instituteAccessPolicy(props: InstituteAccessPolicyProps): iam.Po
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: [props.keyArn],
         conditions: {
-          StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` },
+          StringEquals: { 'kms:ViaService': `s3.${props.region}.${props.urlSuffix}` },
           // With S3 bucket keys the context is the bucket ARN; without them, the object ARN.
           StringLike: { 'kms:EncryptionContext:aws:s3:arn': [props.bucketArn, objects] },
         },

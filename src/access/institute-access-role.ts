@@ -41,6 +41,7 @@ export class InstituteAccessRole extends Construct {
         bucketArn: props.bucketArn,
         keyArn: props.keyArn,
         region: Stack.of(this).region,
+        urlSuffix: Stack.of(this).urlSuffix,
       }),
       roles: [this.role],
     });

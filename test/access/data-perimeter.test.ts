@@ -124,7 +124,7 @@ describe('GIVEN a lake with a message reader named at construction and one grant
           Action: 'kms:Decrypt',
           Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
           Condition: {
-            StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+            StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
             StringLike: { 'kms:EncryptionContext:aws:s3:arn': [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, objects] },
           },
         },

@@ -91,7 +91,7 @@ describe('GIVEN a HealthDataLake with default props', () => {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: { 'Fn::GetAtt': [key.id, 'Arn'] },
       Condition: {
-        StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+        StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
         StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn, objects] },
       },
     });
