@@ -59,6 +59,22 @@ describe('GIVEN the README', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
+  test('THEN its data perimeter example lets the institute role and the pipeline role through the perimeter, and no one else', () => {
+    const example = snippetUnder('### Data perimeter');
+    const [stack] = runSnippet(example);
+    const template = Template.fromStack(stack).toJSON();
+    const pipeline = Object.keys(template.Resources).find((id) => id.startsWith('Pipeline') && template.Resources[id].Type === 'AWS::IAM::Role')!;
+    const bucketPolicy = Object.values(template.Resources as Record<string, any>)
+      .find((resource) => resource.Type === 'AWS::S3::BucketPolicy'
+        && JSON.stringify(resource.Properties.PolicyDocument).includes('DenyReadingMessagesOutsideThePerimeter'))!;
+    const perimeter = bucketPolicy.Properties.PolicyDocument.Statement
+      .find((statement: any) => statement.Sid === 'DenyReadingMessagesOutsideThePerimeter');
+    const allowed = perimeter.Condition.ArnNotEquals['aws:PrincipalArn'];
+    expect(allowed).toHaveLength(2); // the institute role and the pipeline
+    expect(allowed).toContainEqual({ 'Fn::GetAtt': [pipeline, 'Arn'] });
+    expect(allowed).toContainEqual({ 'Fn::GetAtt': [expect.stringMatching(/AccessRole/), 'Arn'] });
+  });
+
   test('THEN its opt-out example leaves no unacknowledged finding and no warning of the opt-outs', () => {
     const example = snippetUnder('### Opt-outs stay visible');
     const [stack] = runSnippet(example);
