@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { awscdk, javascript } from 'projen';
 
 // Versions pinned on purpose: the synthesized templates (and so the snapshots and the
@@ -34,16 +35,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     module: 'cdk_health_data_lake',
   },
 
-  // Lambda handlers are discovered from src/**/*.lambda.ts and bundled at build time, so
-  // consumers (TypeScript or Python) never need esbuild or Docker at synth time.
-  lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-    bundlingOptions: {
-      // Bundle the AWS SDK too: the handler runs with the SDK version it was tested with.
-      externals: [],
-      sourcemap: false,
-    },
-  },
+  // The handlers are bundled below (no generated function classes: they would be public API).
+  lambdaAutoDiscover: false,
 
   devDeps: [
     'cdk-nag@^3.0.2',
@@ -84,12 +77,26 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // builds that the registry does not serve, which breaks `npm ci` on a fresh clone.
 project.package.addPackageResolutions('unrs-resolver@1.12.2');
 
-// The handler bundles are minified (smaller package, faster cold start), and built before the
-// tests, which synthesize stacks that reference them.
-for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.name))) {
-  task.steps.forEach((step, index) => {
-    if (step.execArgs?.[0] === 'esbuild') task.updateStep(index, { ...step, execArgs: [...step.execArgs, '--minify'] });
+// The Lambda handlers (src/runtime/NAME.lambda.ts) are bundled at build time into
+// assets/runtime/NAME.lambda/index.js, which ships in the package: consumers (TypeScript or Python)
+// never need esbuild or Docker at synth. The construct builds its functions from these bundles
+// (src/api/handler-function.ts), so no generated function class enters the public API.
+// The bundles are built before the tests, which synthesize stacks that reference them.
+const handlerEntrypoints = fs.readdirSync('src/runtime').filter((file) => file.endsWith('.lambda.ts')).sort();
+for (const file of handlerEntrypoints) {
+  const entrypoint = `src/runtime/${file}`;
+  project.bundler.addBundle(entrypoint, {
+    // The runtime the functions are pinned to (src/api/handler-function.ts).
+    target: 'node24',
+    platform: 'node',
+    // Bundle the AWS SDK too: the handler runs with the SDK version it was tested with.
+    externals: [],
+    sourcemap: false,
+    // Smaller package, faster cold start.
+    minify: true,
+    tsconfigPath: project.tsconfigDev.fileName,
   });
+  project.eslint?.allowDevDeps(entrypoint);
 }
 const bundle = project.tasks.tryFind('bundle');
 if (bundle) project.testTask.prependSpawn(bundle);

@@ -10,9 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { HandlerFunction } from './handler-function';
 import { HandlerEnvironment } from '../runtime/handler-environment';
-import { IngestFunction } from '../runtime/ingest-function';
-import { ReadFunction } from '../runtime/read-function';
 
 export interface MessageApiProps {
   readonly userPool: cognito.IUserPool;
@@ -78,8 +77,8 @@ export class MessageApi extends Construct {
       }),
       loggingFormat: lambda.LoggingFormat.JSON,
     });
-    this.ingestFunction = new IngestFunction(this, 'Ingest', functionOptions('Ingest'));
-    this.readFunction = new ReadFunction(this, 'Read', functionOptions('Read'));
+    this.ingestFunction = new HandlerFunction(this, 'Ingest', 'ingest', functionOptions('Ingest'));
+    this.readFunction = new HandlerFunction(this, 'Read', 'read', functionOptions('Read'));
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       encryptionKey: props.logsKey,
