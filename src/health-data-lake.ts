@@ -25,7 +25,7 @@ import {
 import { MessageStorage } from './storage/message-storage';
 
 /**
- * Properties of a {@link HealthDataLake}. Every property is optional: the defaults are the secure choice.
+ * Properties of a `HealthDataLake`. Every property is optional: the defaults are the secure choice.
  */
 export interface HealthDataLakeProps {
   /**
@@ -285,7 +285,7 @@ export class HealthDataLake extends Construct {
   public readonly userPoolClient: cognito.UserPoolClient;
   /** The identity pool that exchanges ID tokens for tagged credentials of `instituteAccessRole`. */
   public readonly identityPool: identitypool.IIdentityPool;
-  /** The role of authenticated institute users; its policy is the lake's access control. */
+  /** The role of authenticated institute users. Its policy is the lake's access control. */
   public readonly instituteAccessRole: iam.Role;
   /** The bucket that holds the messages. */
   public readonly bucket: s3.IBucket;
@@ -296,13 +296,13 @@ export class HealthDataLake extends Construct {
    * Undefined when you passed your own `bucket`.
    */
   public readonly serverAccessLogsBucket?: s3.IBucket;
-  /** The ID token claim that holds the read institute, e.g. `custom:read`. */
+  /** The ID token claim that holds the read institute (`custom:read` with the default `readAttributeName`). */
   public readonly readClaim: string;
-  /** The ID token claim that holds the write institute, e.g. `custom:write`. */
+  /** The ID token claim that holds the write institute (`custom:write` with the default `writeAttributeName`). */
   public readonly writeClaim: string;
   /** The HTTP API (`POST /messages`, `GET /messages/{id}`). */
   public readonly api: apigwv2.HttpApi;
-  /** The URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
+  /** The URL of the API, such as `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
   public readonly apiUrl: string;
   /** The handler of `POST /messages`. */
   public readonly ingestFunction: lambda.IFunction;
@@ -310,14 +310,27 @@ export class HealthDataLake extends Construct {
   public readonly readFunction: lambda.IFunction;
   /** The VPC the handlers run in. */
   public readonly vpc: ec2.IVpc;
-  /** The S3 gateway endpoint (the construct's, or `s3Endpoint`): the only path through which institute credentials reach the data. */
+  /**
+   * The S3 gateway endpoint of the handlers' subnets (the construct's, or `s3Endpoint`).
+   * It is the only path through which institute credentials reach the data.
+   */
   public readonly s3Endpoint: ec2.IGatewayVpcEndpoint;
-  /** The Cognito Identity interface endpoint (the construct's, or `cognitoIdentityEndpoint`) the handlers exchange tokens through. */
+  /**
+   * The Cognito Identity interface endpoint (the construct's, or `cognitoIdentityEndpoint`).
+   * The handlers exchange the callers' ID tokens for credentials through it.
+   */
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
   /** The KMS key that encrypts the handler, API access and flow logs. */
   public readonly logsKey: kms.IKey;
   private readonly perimeter: DataPerimeter;
 
+  /**
+   * Creates the lake's user pool, identity pool, access role, bucket, API and handlers.
+   *
+   * @param scope The scope in which to define the lake, usually a stack.
+   * @param id The construct id, unique within the scope.
+   * @param props The lake's configuration. Every property is optional.
+   */
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
     const readAttributeName = props.readAttributeName ?? 'read';
@@ -457,10 +470,13 @@ export class HealthDataLake extends Construct {
   }
 
   /**
-   * Lets a downstream pipeline's role read every message (of every institute), outside the API:
-   * adds the role to the data perimeter and grants it `s3:GetObject` on the messages and
+   * Lets a downstream pipeline's role read every message, of every institute, outside the API.
+   *
+   * Adds the role to the data perimeter and grants it `s3:GetObject` on the messages and
    * `kms:Decrypt` of the data key through S3. Use this, not `bucket.grantRead`, which the perimeter
    * refuses (synthesis reports it).
+   *
+   * @param grantee The role of the pipeline that reads the messages.
    */
   public grantReadMessages(grantee: iam.IRole): iam.Grant {
     return this.perimeter.grantReadMessages(grantee);

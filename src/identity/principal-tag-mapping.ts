@@ -8,8 +8,8 @@ export enum PrincipalTagMappingMethod {
    */
   CUSTOM_RESOURCE = 'CUSTOM_RESOURCE',
   /**
-   * The native CloudFormation resource `AWS::Cognito::IdentityPoolPrincipalTag`
-   * (no Lambda function; not available in every partition).
+   * The native CloudFormation resource `AWS::Cognito::IdentityPoolPrincipalTag`, without a Lambda function.
+   * It is not available in every partition.
    */
   CLOUDFORMATION = 'CLOUDFORMATION',
 }
