@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
@@ -17,6 +17,7 @@ import { PrivateNetwork } from './api/private-network';
 import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
+import { addLakeOutputs, lakeNameOf } from './lake-identity';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -142,6 +143,17 @@ export interface HealthDataLakeProps {
    * @default false
    */
   readonly createOutputs?: boolean;
+
+  /**
+   * The lake's name: the `service` field of its handlers' log lines, the `service` dimension of its
+   * metrics (namespace `HealthDataLake`) and the name of its HTTP API, so that two lakes in one
+   * account keep their logs and metrics apart. 1 to 64 letters, digits and hyphens, starting with a
+   * letter or a digit; unique among the lakes of the stack.
+   *
+   * @default - the stack name and the construct path joined by hyphens, e.g. `ClinicStack-Lake`
+   * (unique per account and region; cut to 64 characters with a hash when longer)
+   */
+  readonly lakeName?: string;
 
   /**
    * Largest HL7 message `POST /messages` accepts, in bytes (larger ones get 413).
@@ -322,6 +334,8 @@ export class HealthDataLake extends Construct {
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
   /** The KMS key that encrypts the handler, API access and flow logs. */
   public readonly logsKey: kms.IKey;
+  /** The lake's name in its logs, metrics and API name (`lakeName`, or the one derived from the stack name and construct path). */
+  public readonly lakeName: string;
   private readonly perimeter: DataPerimeter;
 
   /**
@@ -341,6 +355,7 @@ export class HealthDataLake extends Construct {
     this.readClaim = `custom:${readAttributeName}`;
     this.writeClaim = `custom:${writeAttributeName}`;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.lakeName = lakeNameOf(this, props.lakeName);
 
     // Identity: who the users are.
     const users = new InstituteUserPool(this, 'Users', {
@@ -436,6 +451,7 @@ export class HealthDataLake extends Construct {
 
     // API: the front door.
     const messageApi = new MessageApi(this, 'Api', {
+      lakeName: this.lakeName,
       userPool: this.userPool,
       userPoolClient: this.userPoolClient,
       identityPoolId: this.identityPool.identityPoolId,
@@ -461,11 +477,17 @@ export class HealthDataLake extends Construct {
     this.readFunction = messageApi.readFunction;
 
     if (props.createOutputs) {
-      new CfnOutput(this, 'ApiUrl', { value: this.apiUrl });
-      new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
-      new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
-      new CfnOutput(this, 'IdentityPoolId', { value: this.identityPool.identityPoolId });
-      new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
+      addLakeOutputs(this, {
+        apiUrl: this.apiUrl,
+        userPoolId: this.userPool.userPoolId,
+        userPoolClientId: this.userPoolClient.userPoolClientId,
+        identityPoolId: this.identityPool.identityPoolId,
+        bucketName: this.bucket.bucketName,
+        lakeName: this.lakeName,
+        readClaim: this.readClaim,
+        writeClaim: this.writeClaim,
+        revocationDelaySeconds: Tokenization.stringifyNumber(credentialCacheTtlSeconds(props.credentialCacheTtl)),
+      });
     }
   }
 

@@ -38,9 +38,10 @@ describe('GIVEN a stack with a HealthDataLake', () => {
 
   test('WHEN outputs are asked for THEN the ids are stack outputs, and not otherwise', () => {
     const withOutputs = Template.fromStack(lakeStack({ createOutputs: true }).stack).toJSON().Outputs;
-    expect(Object.keys(withOutputs).sort()).toEqual([
-      expect.stringMatching(/ApiUrl/), expect.stringMatching(/BucketName/), expect.stringMatching(/IdentityPoolId/),
-      expect.stringMatching(/UserPoolClientId/), expect.stringMatching(/UserPoolId/),
+    expect(Object.keys(withOutputs)).toEqual([
+      'HealthDataLakeApiUrl', 'HealthDataLakeUserPoolId', 'HealthDataLakeUserPoolClientId', 'HealthDataLakeIdentityPoolId',
+      'HealthDataLakeBucketName', 'HealthDataLakeLakeName', 'HealthDataLakeReadClaim', 'HealthDataLakeWriteClaim',
+      'HealthDataLakeRevocationDelaySeconds',
     ]);
     expect(Template.fromStack(lakeStack().stack).toJSON().Outputs).toBeUndefined();
   });

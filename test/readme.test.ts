@@ -41,7 +41,11 @@ describe('GIVEN the README', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.resourceCountIs('AWS::Cognito::IdentityPool', 1);
-    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(5);
+    expect(Object.keys(template.toJSON().Outputs)).toEqual([
+      'LakeApiUrl', 'LakeUserPoolId', 'LakeUserPoolClientId', 'LakeIdentityPoolId', 'LakeBucketName',
+      'LakeLakeName', 'LakeReadClaim', 'LakeWriteClaim', 'LakeRevocationDelaySeconds',
+    ]);
+    expect(template.toJSON().Outputs.LakeLakeName.Value).toBe('HealthDataLake-Lake'); // as its comment says
   });
 
   test('THEN its own-VPC example synthesizes with the lake\'s endpoints on the lake\'s subnets only, and no warning', () => {

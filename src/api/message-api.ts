@@ -11,9 +11,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handler-function';
-import { HandlerEnvironment } from '../runtime/handler-environment';
+import { HandlerEnvironment, METRICS_NAMESPACE } from '../runtime/handler-environment';
 
 export interface MessageApiProps {
+  /** The lake's name: its handlers' service name and the API's name. */
+  readonly lakeName: string;
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly identityPoolId: string;
@@ -57,8 +59,9 @@ export class MessageApi extends Construct {
       [HandlerEnvironment.WRITE_CLAIM]: props.writeClaim,
       [HandlerEnvironment.MAX_MESSAGE_BYTES]: String(props.maxMessageBytes),
       [HandlerEnvironment.CREDENTIAL_CACHE_TTL_SECONDS]: Tokenization.stringifyNumber(props.credentialCacheTtlSeconds),
-      POWERTOOLS_SERVICE_NAME: 'health-data-lake',
-      POWERTOOLS_METRICS_NAMESPACE: 'HealthDataLake',
+      // One namespace for every lake; the service name (the lake's) is the metrics' dimension.
+      [HandlerEnvironment.POWERTOOLS_SERVICE_NAME]: props.lakeName,
+      [HandlerEnvironment.POWERTOOLS_METRICS_NAMESPACE]: METRICS_NAMESPACE,
     };
     const functionOptions = (name: string) => ({
       description: `Health data lake: ${name}`,
@@ -87,6 +90,7 @@ export class MessageApi extends Construct {
     });
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: props.lakeName,
       description: 'Health data lake: HL7 v2 messages in and out, per institute',
       // Issuer = this user pool, in the partition's own domain (not always amazonaws.com); audience = the app client.
       defaultAuthorizer: new HttpJwtAuthorizer('InstituteUsers',

@@ -24,6 +24,13 @@ export const HandlerEnvironment = {
    * identity pool again (which refuses revoked, signed-out and disabled users); `0` turns the cache off.
    */
   CREDENTIAL_CACHE_TTL_SECONDS: 'CREDENTIAL_CACHE_TTL_SECONDS',
+  /**
+   * The lake's name, as Powertools' service name: the `service` field of every log line and the
+   * `service` dimension of every metric, so that two lakes in one account keep their figures apart.
+   */
+  POWERTOOLS_SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
+  /** CloudWatch namespace of the handlers' metrics (see {@link METRICS_NAMESPACE}). */
+  POWERTOOLS_METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** Object tag that names the institute a message belongs to; IAM decides reads on it. */
@@ -41,3 +48,8 @@ export const DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS = 60;
  * and are renewed five minutes before they expire, so 55 minutes.
  */
 export const MAX_CREDENTIAL_CACHE_TTL_SECONDS = 55 * 60;
+/**
+ * The CloudWatch namespace of every lake's metrics; the `service` dimension (the lake's name) tells
+ * the lakes apart, so one dashboard or alarm definition serves any lake.
+ */
+export const METRICS_NAMESPACE = 'HealthDataLake';

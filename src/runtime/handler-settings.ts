@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   HandlerEnvironment,
   MAX_CREDENTIAL_CACHE_TTL_SECONDS,
+  METRICS_NAMESPACE,
 } from './handler-environment';
 
 /** A setting the function cannot work without is missing or malformed: a deployment error. */
@@ -120,5 +121,25 @@ export function readSettingsFrom(env: Environment = process.env): ReadSettings {
   return {
     ...callerAccessSettings(env),
     readClaim: required(env, HandlerEnvironment.READ_CLAIM),
+  };
+}
+
+/** Where a handler's logs and metrics say they come from. */
+export interface TelemetrySettings {
+  /** The lake's name: the `service` field of each log line and the `service` dimension of each metric. */
+  readonly serviceName: string;
+  /** CloudWatch namespace of the metrics. */
+  readonly metricsNamespace: string;
+}
+
+/**
+ * Telemetry settings from the environment. A deployed lake always names itself; a handler run
+ * outside a lake (a test, a local run) falls back to `defaultServiceName` and the `HealthDataLake`
+ * namespace rather than failing: telemetry never stops a request.
+ */
+export function telemetrySettingsFrom(defaultServiceName: string, env: Environment = process.env): TelemetrySettings {
+  return {
+    serviceName: env[HandlerEnvironment.POWERTOOLS_SERVICE_NAME]?.trim() || defaultServiceName,
+    metricsNamespace: env[HandlerEnvironment.POWERTOOLS_METRICS_NAMESPACE]?.trim() || METRICS_NAMESPACE,
   };
 }

@@ -8,10 +8,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { METRICS_NAMESPACE } from './handler-environment';
+import { telemetrySettingsFrom } from './handler-settings';
 import type { UpstreamErrorDescription } from './upstream-errors';
 
 /** Metrics namespace when `POWERTOOLS_METRICS_NAMESPACE` is not set. */
-export const DEFAULT_METRICS_NAMESPACE = 'HealthDataLake';
+export const DEFAULT_METRICS_NAMESPACE = METRICS_NAMESPACE;
 
 /** Where a handler writes its logs and metrics. */
 export interface Telemetry {
@@ -20,17 +22,20 @@ export interface Telemetry {
 }
 
 /**
- * Logger and metrics of a handler. The service name comes from `POWERTOOLS_SERVICE_NAME`, else
- * `defaultServiceName`; the namespace from `POWERTOOLS_METRICS_NAMESPACE`, else `HealthDataLake`.
+ * Logger and metrics of a handler, named after its lake: the construct sets the lake's name as
+ * `POWERTOOLS_SERVICE_NAME` (else `defaultServiceName`), which becomes the `service` field of each
+ * log line and the `service` dimension of each metric; the namespace is `POWERTOOLS_METRICS_NAMESPACE`,
+ * else `HealthDataLake`. Two lakes in one account thus publish the same metrics under different
+ * `service` values.
  */
-export function createTelemetry(defaultServiceName: string): Telemetry {
-  const serviceName = process.env.POWERTOOLS_SERVICE_NAME || defaultServiceName;
+export function createTelemetry(
+  defaultServiceName: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Telemetry {
+  const { serviceName, metricsNamespace } = telemetrySettingsFrom(defaultServiceName, env);
   return {
     logger: new Logger({ serviceName }),
-    metrics: new Metrics({
-      serviceName,
-      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
-    }),
+    metrics: new Metrics({ serviceName, namespace: metricsNamespace }),
   };
 }
 

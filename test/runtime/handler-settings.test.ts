@@ -1,5 +1,5 @@
 import { HANDLER_ENVIRONMENT } from './support/handler-environment';
-import { HandlerConfigurationError, ingestSettingsFrom, readSettingsFrom } from '../../src/runtime/handler-settings';
+import { HandlerConfigurationError, ingestSettingsFrom, readSettingsFrom, telemetrySettingsFrom } from '../../src/runtime/handler-settings';
 
 describe('handler settings', () => {
   test('GIVEN the deployed environment WHEN read THEN every setting comes from its variable, with a 1 MiB default limit', () => {
@@ -58,4 +58,16 @@ describe('handler settings', () => {
 
       expect(() => ingestSettingsFrom(env)).toThrow(`Environment variable ${variable} is not set.`);
     });
+
+  test('GIVEN the lake\'s name as POWERTOOLS_SERVICE_NAME WHEN telemetry settings are read THEN it is the service name, in the namespace given', () => {
+    const env = { ...HANDLER_ENVIRONMENT, POWERTOOLS_SERVICE_NAME: ' ClinicStack-Lake ', POWERTOOLS_METRICS_NAMESPACE: 'HealthDataLake' };
+
+    expect(telemetrySettingsFrom('health-data-lake-ingest', env)).toEqual({ serviceName: 'ClinicStack-Lake', metricsNamespace: 'HealthDataLake' });
+  });
+
+  test.each([undefined, '', '  '])('GIVEN POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE %p WHEN telemetry settings are read THEN the handler\'s own name and HealthDataLake are used', (value) => {
+    const env = { ...HANDLER_ENVIRONMENT, POWERTOOLS_SERVICE_NAME: value, POWERTOOLS_METRICS_NAMESPACE: value };
+
+    expect(telemetrySettingsFrom('health-data-lake-read', env)).toEqual({ serviceName: 'health-data-lake-read', metricsNamespace: 'HealthDataLake' });
+  });
 });
