@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
@@ -20,9 +20,12 @@ import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
-  MAX_CREDENTIAL_CACHE_TTL_SECONDS,
 } from './runtime/handler-environment';
+import { checkAttributeNames, checkLakeProps } from './prop-rules';
 import { MessageStorage } from './storage/message-storage';
+
+/** The names of the institute attributes when the app names none. */
+const DEFAULT_ATTRIBUTE_NAMES = { read: 'read', write: 'write' };
 
 /**
  * Properties of a {@link HealthDataLake}. Every property is optional: the defaults are the secure choice.
@@ -320,11 +323,10 @@ export class HealthDataLake extends Construct {
 
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
-    const readAttributeName = props.readAttributeName ?? 'read';
-    const writeAttributeName = props.writeAttributeName ?? 'write';
-    if (readAttributeName === writeAttributeName) {
-      throw new Error('HealthDataLake: readAttributeName and writeAttributeName must differ.');
-    }
+    checkLakeProps(this, props);
+    const readAttributeName = props.readAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.read;
+    const writeAttributeName = props.writeAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.write;
+    checkAttributeNames(readAttributeName, writeAttributeName, DEFAULT_ATTRIBUTE_NAMES);
     this.readClaim = `custom:${readAttributeName}`;
     this.writeClaim = `custom:${writeAttributeName}`;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -467,19 +469,9 @@ export class HealthDataLake extends Construct {
   }
 }
 
-/**
- * The credential cache TTL in whole seconds, checked at synthesis: a value the handlers would refuse
- * at run time (and answer every request with 500) fails here instead. A token passes through.
- */
+/** The credential cache TTL in whole seconds (checked by the prop rules; a token passes through). */
 function credentialCacheTtlSeconds(ttl: Duration | undefined): number {
-  if (ttl === undefined) return DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS;
-  if (Token.isUnresolved(ttl.toSeconds({ integral: false }))) return ttl.toSeconds({ integral: false });
-  const seconds = ttl.toSeconds({ integral: false });
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_CREDENTIAL_CACHE_TTL_SECONDS) {
-    throw new Error(`HealthDataLake: credentialCacheTtl must be a whole number of seconds from 0 to ${MAX_CREDENTIAL_CACHE_TTL_SECONDS} ` +
-      `(55 minutes); got ${ttl.toHumanString()} (${seconds} seconds).`);
-  }
-  return seconds;
+  return ttl === undefined ? DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS : ttl.toSeconds({ integral: false });
 }
 
 /** A KMS key for CloudWatch Logs, usable by the logs service of this region for this account's log groups only. */

@@ -56,7 +56,7 @@ export class MessageApi extends Construct {
       [HandlerEnvironment.IDENTITY_PROVIDER_NAME]: props.userPool.userPoolProviderName,
       [HandlerEnvironment.READ_CLAIM]: props.readClaim,
       [HandlerEnvironment.WRITE_CLAIM]: props.writeClaim,
-      [HandlerEnvironment.MAX_MESSAGE_BYTES]: String(props.maxMessageBytes),
+      [HandlerEnvironment.MAX_MESSAGE_BYTES]: Tokenization.stringifyNumber(props.maxMessageBytes),
       [HandlerEnvironment.CREDENTIAL_CACHE_TTL_SECONDS]: Tokenization.stringifyNumber(props.credentialCacheTtlSeconds),
       POWERTOOLS_SERVICE_NAME: 'health-data-lake',
       POWERTOOLS_METRICS_NAMESPACE: 'HealthDataLake',
