@@ -17,11 +17,11 @@ import { PrivateNetwork } from './api/private-network';
 import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
+import { checkAttributeNames, checkLakeProps } from './prop-rules';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
 } from './runtime/handler-environment';
-import { checkAttributeNames, checkLakeProps } from './prop-rules';
 import { MessageStorage } from './storage/message-storage';
 
 /** The names of the institute attributes when the app names none. */

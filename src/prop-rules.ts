@@ -249,12 +249,17 @@ export function checkLakeProps(scope: Construct, props: HealthDataLakeProps): vo
   checkDuration('passwordPolicy.tempPasswordValidity', password?.tempPasswordValidity, TEMP_PASSWORD_VALIDITY_RANGE);
 
   checkWholeNumber(scope, 'maxMessageBytes', props.maxMessageBytes, {
-    min: 1, max: MAX_MESSAGE_BYTES_LIMIT, unit: 'bytes',
+    min: 1,
+    max: MAX_MESSAGE_BYTES_LIMIT,
+    unit: 'bytes',
     why: 'the largest body API Gateway can hand to Lambda: 6 MiB of event with the body base64-encoded',
   });
   checkDuration('credentialCacheTtl', props.credentialCacheTtl, {
-    unit: 'seconds', min: Duration.seconds(0), max: Duration.seconds(MAX_CREDENTIAL_CACHE_TTL_SECONDS),
-    why: 'identity-pool credentials last one hour and are renewed five minutes early', tokenPassesThrough: true,
+    unit: 'seconds',
+    min: Duration.seconds(0),
+    max: Duration.seconds(MAX_CREDENTIAL_CACHE_TTL_SECONDS),
+    why: 'identity-pool credentials last one hour and are renewed five minutes early',
+    tokenPassesThrough: true,
   });
 
   checkPositiveNumber(scope, 'throttlingRateLimit', props.throttlingRateLimit,
