@@ -23,12 +23,12 @@ function refusalOf(props: HealthDataLakeProps | ((stack: Stack) => HealthDataLak
 }
 
 /** The lake's handlers in a template. */
-function handlers(stack: Stack): Array<{ Properties: any }> {
+function handlers(stack: Stack): Array<Record<string, any>> {
   return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
     .filter((f) => f.Properties.Description?.startsWith('Health data lake'));
 }
 
-function stageOf(stack: Stack): { Properties: any } {
+function stageOf(stack: Stack): Record<string, any> {
   const [stage] = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Stage'));
   return stage;
 }
