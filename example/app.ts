@@ -27,11 +27,19 @@ export interface ExampleSummary {
 }
 
 /**
- * Synthesizes the example app with the compliance packs registered as CDK validation plugins:
- * synthesis fails if any pack reports an unacknowledged finding.
+ * Synthesizes the example app with the compliance packs registered as CDK validation plugins, and
+ * CloudFormation's resource schemas enforced: synthesis fails if any pack reports an unacknowledged
+ * finding or any resource breaks its schema.
  */
 export function synthesizeExample(outdir: string): ExampleSummary {
-  const app = new App({ outdir, context: { 'aws:cdk:disable-creation-stack-traces': true } });
+  const app = new App({
+    outdir,
+    context: {
+      'aws:cdk:disable-creation-stack-traces': true,
+      // CDK's own template validation (CloudFormation resource schemas) as errors, not warnings.
+      '@aws-cdk/core:validateAgainstDefaultRules': true,
+    },
+  });
   const packs = [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new NIST80053R5Checks(app)];
   Validations.of(app).addPlugins(...packs);
   const stack = new HealthDataLakeExampleStack(app, 'HealthDataLakeExample', {

@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Tokenization } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
@@ -18,44 +18,58 @@ import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import { addLakeOutputs, lakeNameOf } from './lake-identity';
+import { checkAttributeNames, checkLakeProps } from './prop-rules';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
-  MAX_CREDENTIAL_CACHE_TTL_SECONDS,
 } from './runtime/handler-environment';
 import { MessageStorage } from './storage/message-storage';
 
+/** The names of the institute attributes when the app names none. */
+const DEFAULT_ATTRIBUTE_NAMES = { read: 'read', write: 'write' };
+
 /**
- * Properties of a `HealthDataLake`. Every property is optional: the defaults are the secure choice.
+ * Properties of a `HealthDataLake`.
+ *
+ * Every property is optional: the defaults are the secure choice. Each value is checked at synthesis,
+ * and one outside its allowed range fails `cdk synth` with a message that names the property, the
+ * value and what is allowed. A value only known at deployment (a token) passes through unchecked.
  */
 export interface HealthDataLakeProps {
   /**
-   * Name of the user pool custom attribute that holds the institute a user may read
-   * (the ID token claim is `custom:<name>`; it is mapped to the principal tag `read`).
+   * Name of the user pool custom attribute that holds the institute a user may read.
+   *
+   * The ID token claim is `custom:<name>`, mapped to the principal tag `read`.
+   * Allowed: 1 to 20 letters, digits, symbols or punctuation marks (Cognito's rule for custom
+   * attribute names: no white space), without the `custom:` prefix, different from `writeAttributeName`.
    *
    * @default 'read'
    */
   readonly readAttributeName?: string;
 
   /**
-   * Name of the user pool custom attribute that holds the institute a user may write for
-   * (the ID token claim is `custom:<name>`; it is mapped to the principal tag `write`).
+   * Name of the user pool custom attribute that holds the institute a user may write for.
+   *
+   * The ID token claim is `custom:<name>`, mapped to the principal tag `write`.
+   * Allowed: as `readAttributeName`, and different from it.
    *
    * @default 'write'
    */
   readonly writeAttributeName?: string;
 
   /**
-   * Multi-factor authentication for institute users. When not `OFF`, users use an authenticator
-   * app (TOTP); SMS is not offered.
+   * Multi-factor authentication for institute users.
+   *
+   * When not `OFF`, users use an authenticator app (TOTP), SMS is not offered.
    *
    * @default cognito.Mfa.REQUIRED
    */
   readonly mfa?: cognito.Mfa;
 
   /**
-   * Cognito threat protection for standard authentication. Any mode other than `NO_ENFORCEMENT`
-   * puts the user pool on the Plus feature plan.
+   * Cognito threat protection for standard authentication.
+   *
+   * Any mode other than `NO_ENFORCEMENT` puts the user pool on the Plus feature plan.
    *
    * @default cognito.StandardThreatProtectionMode.FULL_FUNCTION
    */
@@ -64,23 +78,31 @@ export interface HealthDataLakeProps {
   /**
    * Password policy of the user pool.
    *
+   * Allowed (Cognito's limits): `minLength` a whole number from 6 to 99, `passwordHistorySize` from
+   * 0 to 24, `tempPasswordValidity` a whole number of days from 1 to 365.
+   *
    * @default - at least 14 characters with lower case, upper case, digits and symbols; temporary passwords valid 3 days
    */
   readonly passwordPolicy?: cognito.PasswordPolicy;
 
   /**
-   * Validity of the ID and access tokens: how long a disabled, signed-out or re-attributed user's
-   * token still passes the API's authorizer. Cognito allows 5 minutes to 1 day, in whole minutes.
+   * Validity of the ID and access tokens.
+   *
+   * It is how long a disabled, signed-out or re-attributed user's token still passes the API's
+   * authorizer. Allowed (Cognito's limits): a whole number of minutes from 5 minutes to 1 day, as a
+   * literal duration (the construct converts it at synthesis).
    *
    * @default Duration.minutes(15)
    */
   readonly tokenValidity?: Duration;
 
   /**
-   * Validity of the refresh token, counted from sign-in; rotation keeps that end date. The token
-   * is rotated on every refresh (refresh with `GetTokensFromRefreshToken`; the `REFRESH_TOKEN_AUTH`
-   * flow is not offered). Cognito allows 60 minutes to 10 years, in whole minutes; not shorter than
-   * `tokenValidity`.
+   * Validity of the refresh token, counted from sign-in.
+   *
+   * Rotation keeps that end date: the token is rotated on every refresh (refresh with
+   * `GetTokensFromRefreshToken`, the `REFRESH_TOKEN_AUTH` flow is not offered). Allowed (Cognito's
+   * limits): a whole number of minutes from 60 minutes to 3650 days, not shorter than `tokenValidity`,
+   * as a literal duration.
    *
    * @default Duration.days(1)
    */
@@ -94,9 +116,12 @@ export interface HealthDataLakeProps {
   readonly principalTagMappingMethod?: PrincipalTagMappingMethod;
 
   /**
-   * An existing bucket to store the messages in. It must be encrypted with a customer-managed KMS
-   * key (pass it as `encryptionKey` when the bucket is imported). Its encryption, versioning,
-   * logging and TLS policy are then yours to keep; the construct only grants access to it.
+   * An existing bucket to store the messages in.
+   *
+   * Its encryption, versioning, logging and TLS policy are then yours to keep, the construct only
+   * grants access to it. Allowed: a bucket encrypted by default with a customer-managed KMS key
+   * (SSE-KMS or DSSE-KMS, not S3-managed keys or the AWS-managed `aws/s3` key). Pass that key as
+   * `encryptionKey` when the bucket is imported.
    *
    * @default - a new bucket: SSE-KMS with bucket keys, versioned, TLS only, no public access, access logs
    */
@@ -104,6 +129,8 @@ export interface HealthDataLakeProps {
 
   /**
    * The customer-managed KMS key the messages are encrypted with.
+   *
+   * Allowed with `bucket`: the bucket's own default encryption key.
    *
    * @default - a new key with yearly rotation (or the key of `bucket`)
    */
@@ -117,8 +144,9 @@ export interface HealthDataLakeProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * Roles of downstream pipelines allowed to read every message (of every institute), outside the
-   * API. Each gets what `grantReadMessages` gives; every other principal of the account is kept away
+   * Roles of downstream pipelines allowed to read every message, of every institute, outside the API.
+   *
+   * Each gets what `grantReadMessages` gives. Every other principal of the account is kept away
    * from the messages by the data perimeter of the bucket policy and of the data key. A role of
    * another stack of the app: import it here with `iam.Role.fromRoleArn`, or the two stacks would
    * reference each other.
@@ -128,27 +156,37 @@ export interface HealthDataLakeProps {
   readonly messageReaders?: iam.IRole[];
 
   /**
-   * What happens to the user pool, the data and log buckets, the keys and the log groups when the
-   * stack is deleted or they are replaced. Health data is kept unless you opt out explicitly; with
-   * `DESTROY` the user pool also loses its deletion protection (buckets are never emptied by the
-   * construct, so a bucket that holds messages still survives the stack).
+   * What happens to the user pool, the buckets, the keys and the log groups on stack deletion.
+   *
+   * The same applies when they are replaced. Health data is kept unless you opt out explicitly.
+   * With `DESTROY` the user pool also loses its deletion protection (buckets are never emptied by
+   * the construct, so a bucket that holds messages still survives the stack). Allowed: `RETAIN` or
+   * `DESTROY` (`SNAPSHOT` means nothing for these resources, and `RETAIN_ON_UPDATE_OR_DELETE` could
+   * not roll back a failed first deployment of the protected user pool).
    *
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Add stack outputs with the API URL, user pool id, app client id, identity pool id and bucket name.
+   * Add stack outputs that name the lake's resources.
+   *
+   * Each output has a description, and its id starts with the lake's construct path in the stack:
+   * `<id>ApiUrl`, `<id>UserPoolId`, `<id>UserPoolClientId`, `<id>IdentityPoolId`, `<id>BucketName`,
+   * and, for tools that find the lake with `DescribeStacks`, `<id>LakeName`, `<id>ReadClaim`,
+   * `<id>WriteClaim` and `<id>RevocationDelaySeconds`. Two lakes whose ids would clash fail at synthesis.
    *
    * @default false
    */
   readonly createOutputs?: boolean;
 
   /**
-   * The lake's name: the `service` field of its handlers' log lines, the `service` dimension of its
-   * metrics (namespace `HealthDataLake`) and the name of its HTTP API, so that two lakes in one
-   * account keep their logs and metrics apart. 1 to 64 letters, digits and hyphens, starting with a
-   * letter or a digit; unique among the lakes of the stack.
+   * The lake's name in its logs, metrics and API.
+   *
+   * It is the `service` field of the handlers' log lines, the `service` dimension of their metrics
+   * (namespace `HealthDataLake`) and the name of the HTTP API, so that two lakes in one account keep
+   * their logs and metrics apart. Allowed: 1 to 64 letters, digits and hyphens, starting with a letter
+   * or a digit, unique among the lakes of the stack.
    *
    * @default - the stack name and the construct path joined by hyphens, e.g. `ClinicStack-Lake`
    * (unique per account and region; cut to 64 characters with a hash when longer)
@@ -158,16 +196,21 @@ export interface HealthDataLakeProps {
   /**
    * Largest HL7 message `POST /messages` accepts, in bytes (larger ones get 413).
    *
+   * Allowed: a whole number from 1 to 4500000 (4.5 MB). API Gateway hands the body to Lambda
+   * base64-encoded inside an event of at most 6 MiB, Lambda's limit for a synchronous invocation.
+   *
    * @default 1048576 (1 MiB)
    */
   readonly maxMessageBytes?: number;
 
   /**
-   * How long a handler trusts one exchange of a caller's ID token at the identity pool before it asks
-   * the identity pool again. The identity pool refuses the tokens of users who were disabled, deleted
-   * or signed out globally, so this is the longest such a user keeps access through a warm handler
-   * (the revocation delay). Whole seconds from 0 (no cache: every request asks the identity pool)
-   * to 55 minutes (identity-pool credentials last one hour and are renewed five minutes early).
+   * How long a handler trusts one exchange of a caller's ID token at the identity pool.
+   *
+   * After it, the handler asks the identity pool again, which refuses the tokens of users who were
+   * disabled, deleted or signed out globally: this is the longest such a user keeps access through a
+   * warm handler (the revocation delay). Allowed: a whole number of seconds from 0 (no cache, every
+   * request asks the identity pool) to 55 minutes (identity-pool credentials last one hour and are
+   * renewed five minutes early).
    *
    * @default Duration.seconds(60)
    */
@@ -176,12 +219,19 @@ export interface HealthDataLakeProps {
   /**
    * Steady-state requests per second the API stage accepts (beyond: 429).
    *
+   * Allowed: a number above 0 (fractions too). Above 10000, API Gateway's default account quota
+   * per region, a warning says it takes effect only where the quota was raised.
+   *
    * @default 50
    */
   readonly throttlingRateLimit?: number;
 
   /**
    * Burst of requests the API stage accepts.
+   *
+   * Allowed: a whole number from 1 to 2147483647 (it may be below the rate). Above 5000, API
+   * Gateway's default account quota per region, a warning says it takes effect only where the quota
+   * was raised.
    *
    * @default 100
    */
@@ -190,6 +240,8 @@ export interface HealthDataLakeProps {
   /**
    * CORS preflight of the API, for browser clients.
    *
+   * Allowed: `maxAge` a whole number of seconds from 0 to 1 day (API Gateway's limits).
+   *
    * @default - no CORS: browsers on other origins cannot call the API
    */
   readonly cors?: apigwv2.CorsPreflightOptions;
@@ -197,25 +249,32 @@ export interface HealthDataLakeProps {
   /**
    * Reserved concurrent executions of each handler.
    *
+   * Allowed: a whole number of at least 1 (leave it out to reserve none). Above 450, what each of
+   * the two handlers can reserve with Lambda's default account quota (1000, of which 100 stay
+   * unreserved), a warning says so.
+   *
    * @default - none reserved (the stage throttling limits the load)
    */
   readonly reservedConcurrentExecutions?: number;
 
   /**
-   * Your VPC for the handlers. The institute role may reach the data only through one S3 gateway
-   * endpoint, and every workload on the route tables of that endpoint passes that gate: so with
-   * `vpc`, also pass `vpcSubnets` (subnets dedicated to the lake, to which the construct attaches its
-   * own S3 endpoint) or `s3Endpoint` (an endpoint you vouch for); anything else fails at synthesis.
+   * Your VPC for the handlers.
+   *
+   * The institute role may reach the data only through one S3 gateway endpoint, and every workload
+   * on the route tables of that endpoint passes that gate. So with `vpc`, also pass `vpcSubnets`
+   * (subnets dedicated to the lake, to which the construct attaches its own S3 endpoint) or
+   * `s3Endpoint` (an endpoint you vouch for). Anything else fails at synthesis.
    *
    * @default - a new VPC with two isolated subnets (no internet access), with flow logs
    */
   readonly vpc?: ec2.IVpc;
 
   /**
-   * Subnets of `vpc` dedicated to the lake's handlers: the construct's S3 gateway endpoint is attached
-   * to their route tables, so anything routed through those route tables passes the API-only gate.
-   * Use isolated subnets (a warning is emitted for subnets with a route to the internet).
-   * Requires `vpc`.
+   * Subnets of `vpc` dedicated to the lake's handlers.
+   *
+   * The construct's S3 gateway endpoint is attached to their route tables, so anything routed
+   * through those route tables passes the API-only gate. Allowed: subnets of `vpc` that are not
+   * public (isolated ones: subnets with a route to the internet get a warning). Requires `vpc`.
    *
    * @default - required with `vpc` unless `s3Endpoint` is given; then the isolated subnets of `vpc`
    */
@@ -223,6 +282,7 @@ export interface HealthDataLakeProps {
 
   /**
    * An existing S3 gateway endpoint of `vpc`, attached to the route tables of the handlers' subnets.
+   *
    * The construct then creates no S3 endpoint, and the API-only gate means "requests through this
    * endpoint": every workload on its route tables may use a user's identity-pool credentials against
    * the data. Its endpoint policy stays yours and must allow `s3:GetObject`, `s3:PutObject` and
@@ -234,21 +294,24 @@ export interface HealthDataLakeProps {
 
   /**
    * An existing Cognito Identity interface endpoint of `vpc` with private DNS (a VPC can have only one).
-   * The construct then creates none; it allows HTTPS from the handlers into the endpoint's security
+   *
+   * The construct then creates none. It allows HTTPS from the handlers into the endpoint's security
    * groups, and the endpoint's policy stays yours and must allow `cognito-identity:GetId` and
    * `cognito-identity:GetCredentialsForIdentity` for this lake's identity pool. An endpoint that
-   * another HealthDataLake created has its policy extended to this lake's identity pool. Requires `vpc`.
+   * another HealthDataLake created has its policy extended to this lake's identity pool. Requires
+   * `vpc`, and not `lookupSupportedAzs`.
    *
    * @default - the construct creates one in the handlers' subnets, whose policy allows only the token exchange of this identity pool
    */
   readonly cognitoIdentityEndpoint?: ec2.IInterfaceVpcEndpoint;
 
   /**
-   * Place the Cognito Identity endpoint the construct creates only in the availability zones that
-   * offer the service. This looks the zones up at synthesis, which needs AWS credentials and a stack
-   * with an explicit account and region (the result is cached in `cdk.context.json`). Without it the
-   * endpoint goes into one handler subnet per zone, and the deployment fails in a region where a zone
-   * of those subnets does not offer Cognito Identity.
+   * Place the Cognito Identity endpoint the construct creates only in the availability zones that offer the service.
+   *
+   * This looks the zones up at synthesis, which needs AWS credentials and a stack with an explicit
+   * account and region (the result is cached in `cdk.context.json`). Without it the endpoint goes
+   * into one handler subnet per zone, and the deployment fails in a region where a zone of those
+   * subnets does not offer Cognito Identity. Not with `cognitoIdentityEndpoint`.
    *
    * @default false
    */
@@ -256,6 +319,8 @@ export interface HealthDataLakeProps {
 
   /**
    * How long the handler, API access and VPC flow logs are kept.
+   *
+   * Allowed: a member of `logs.RetentionDays`.
    *
    * @default logs.RetentionDays.ONE_YEAR
    */
@@ -347,11 +412,10 @@ export class HealthDataLake extends Construct {
    */
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
-    const readAttributeName = props.readAttributeName ?? 'read';
-    const writeAttributeName = props.writeAttributeName ?? 'write';
-    if (readAttributeName === writeAttributeName) {
-      throw new Error('HealthDataLake: readAttributeName and writeAttributeName must differ.');
-    }
+    checkLakeProps(this, props);
+    const readAttributeName = props.readAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.read;
+    const writeAttributeName = props.writeAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.write;
+    checkAttributeNames(readAttributeName, writeAttributeName, DEFAULT_ATTRIBUTE_NAMES);
     this.readClaim = `custom:${readAttributeName}`;
     this.writeClaim = `custom:${writeAttributeName}`;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -505,19 +569,9 @@ export class HealthDataLake extends Construct {
   }
 }
 
-/**
- * The credential cache TTL in whole seconds, checked at synthesis: a value the handlers would refuse
- * at run time (and answer every request with 500) fails here instead. A token passes through.
- */
+/** The credential cache TTL in whole seconds (checked by the prop rules; a token passes through). */
 function credentialCacheTtlSeconds(ttl: Duration | undefined): number {
-  if (ttl === undefined) return DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS;
-  if (Token.isUnresolved(ttl.toSeconds({ integral: false }))) return ttl.toSeconds({ integral: false });
-  const seconds = ttl.toSeconds({ integral: false });
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_CREDENTIAL_CACHE_TTL_SECONDS) {
-    throw new Error(`HealthDataLake: credentialCacheTtl must be a whole number of seconds from 0 to ${MAX_CREDENTIAL_CACHE_TTL_SECONDS} ` +
-      `(55 minutes); got ${ttl.toHumanString()} (${seconds} seconds).`);
-  }
-  return seconds;
+  return ttl === undefined ? DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS : ttl.toSeconds({ integral: false });
 }
 
 /** A KMS key for CloudWatch Logs, usable by the logs service of this region for this account's log groups only. */

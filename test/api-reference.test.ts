@@ -31,7 +31,7 @@ describe('GIVEN the API reference (API.md)', () => {
     expect(reference).not.toMatch(/\{@\w+/);
   });
 
-  test.each(['HealthDataLake', 'PrincipalTagMappingMethod'])(
+  test.each(['HealthDataLake', 'HealthDataLakeProps', 'PrincipalTagMappingMethod'])(
     'THEN every summary of %s is a whole, short sentence (not cut at a semicolon or an abbreviation)', (typeName) => {
       const summaries = summariesOf(sectionOf(typeName));
       expect(summaries.length).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ts from 'typescript';
 import { unacknowledgedFindings } from './support/nag';
+import { TEST_APP_CONTEXT } from './support/stacks';
 
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -111,8 +112,9 @@ function runSnippet(snippet: string): Stack[] {
       class CapturingStack extends cdk.Stack {
         constructor(...args: any[]) { super(...args); stacks.push(this as any); }
       }
+      // Quiet (no creation stack traces) and strict (CloudFormation schema violations fail synthesis).
       class QuietApp extends cdk.App {
-        constructor() { super({ context: { 'aws:cdk:disable-creation-stack-traces': true } }); }
+        constructor() { super({ context: TEST_APP_CONTEXT }); }
       }
       return { ...cdk, Stack: CapturingStack, App: QuietApp };
     }

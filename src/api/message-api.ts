@@ -57,7 +57,7 @@ export class MessageApi extends Construct {
       [HandlerEnvironment.IDENTITY_PROVIDER_NAME]: props.userPool.userPoolProviderName,
       [HandlerEnvironment.READ_CLAIM]: props.readClaim,
       [HandlerEnvironment.WRITE_CLAIM]: props.writeClaim,
-      [HandlerEnvironment.MAX_MESSAGE_BYTES]: String(props.maxMessageBytes),
+      [HandlerEnvironment.MAX_MESSAGE_BYTES]: Tokenization.stringifyNumber(props.maxMessageBytes),
       [HandlerEnvironment.CREDENTIAL_CACHE_TTL_SECONDS]: Tokenization.stringifyNumber(props.credentialCacheTtlSeconds),
       // One namespace for every lake; the service name (the lake's) is the metrics' dimension.
       [HandlerEnvironment.POWERTOOLS_SERVICE_NAME]: props.lakeName,

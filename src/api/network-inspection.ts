@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 
@@ -82,7 +82,16 @@ export function endpointResource(endpoint: ec2.IVpcEndpoint | undefined): ec2.Cf
 
 function endpointsIn(vpc: ec2.IVpc): ec2.CfnVPCEndpoint[] {
   const vpcId = resolvedIn(vpc, vpc.vpcId);
-  return allOf(vpc, ec2.CfnVPCEndpoint).filter((endpoint) => resolvedIn(vpc, endpoint.vpcId) === vpcId);
+  return allOf(vpc, ec2.CfnVPCEndpoint).filter((endpoint) => Stack.of(endpoint) === Stack.of(vpc)
+    ? resolvedIn(vpc, endpoint.vpcId) === vpcId
+    // In another stack the same logical id may name another VPC: follow the reference to its resource.
+    : referencedResource(endpoint.vpcId) === vpc.node.defaultChild);
+}
+
+/** The resource a token such as `{ Ref: ... }` refers to, when it is a reference. */
+function referencedResource(value: string): IConstruct | undefined {
+  const token = Tokenization.reverse(value);
+  return token instanceof Reference ? token.target : undefined;
 }
 
 function allOf<T>(scope: IConstruct, type: abstract new (...args: any[]) => T): T[] {

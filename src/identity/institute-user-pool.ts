@@ -1,6 +1,7 @@
 import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct, IConstruct } from 'constructs';
+import { checkTokenLifetimes } from '../prop-rules';
 
 export interface InstituteUserPoolProps {
   readonly readAttributeName: string;
@@ -15,10 +16,6 @@ export interface InstituteUserPoolProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Cognito's limits for ID and access tokens. */
-const TOKEN_VALIDITY_RANGE = { min: Duration.minutes(5), max: Duration.days(1) };
-/** Cognito's limits for refresh tokens. */
-const REFRESH_TOKEN_VALIDITY_RANGE = { min: Duration.minutes(60), max: Duration.days(3650) };
 /**
  * How long a rotated-out refresh token still works: long enough for a client to retry a refresh
  * whose answer was lost, too short to be worth stealing.
@@ -38,7 +35,7 @@ export class InstituteUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: InstituteUserPoolProps) {
     super(scope, id);
-    validateTokenLifetimes(props.tokenValidity, props.refreshTokenValidity);
+    checkTokenLifetimes(props.tokenValidity, props.refreshTokenValidity);
 
     const threatProtection = props.threatProtectionMode !== cognito.StandardThreatProtectionMode.NO_ENFORCEMENT;
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -88,31 +85,6 @@ export class InstituteUserPool extends Construct {
 
     this.node.addValidation({ validate: () => clientsThatMayWrite(this.userPool, instituteClaims) });
     warnAboutOptOuts(this.userPool, props.mfa, props.threatProtectionMode);
-  }
-}
-
-/** Refuses token lifetimes Cognito would refuse at deployment, naming the HealthDataLake prop. */
-function validateTokenLifetimes(tokenValidity: Duration, refreshTokenValidity: Duration): void {
-  const check = (prop: string, value: Duration, range: { min: Duration; max: Duration }, what: string) => {
-    // The L2 app client converts durations to minutes at synthesis, which a deploy-time value cannot go through.
-    if (value.isUnresolved()) {
-      throw new Error(`HealthDataLake: ${prop} is only known at deployment; it must be a literal duration between ` +
-        `${range.min.toHumanString()} and ${range.max.toHumanString()}.`);
-    }
-    const ms = value.toMilliseconds();
-    if (ms < range.min.toMilliseconds() || ms > range.max.toMilliseconds()) {
-      throw new Error(`HealthDataLake: ${prop} is ${value.toHumanString()}; it must be between ` +
-        `${range.min.toHumanString()} and ${range.max.toHumanString()} (Cognito's limits for ${what}).`);
-    }
-    if (ms % Duration.minutes(1).toMilliseconds() !== 0) {
-      throw new Error(`HealthDataLake: ${prop} is ${value.toHumanString()}; it must be a whole number of minutes.`);
-    }
-  };
-  check('tokenValidity', tokenValidity, TOKEN_VALIDITY_RANGE, 'ID and access tokens');
-  check('refreshTokenValidity', refreshTokenValidity, REFRESH_TOKEN_VALIDITY_RANGE, 'refresh tokens');
-  if (refreshTokenValidity.toMilliseconds() < tokenValidity.toMilliseconds()) {
-    throw new Error(`HealthDataLake: refreshTokenValidity is ${refreshTokenValidity.toHumanString()}; it must not be ` +
-      `shorter than tokenValidity (${tokenValidity.toHumanString()}).`);
   }
 }
 

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { refusal } from '../prop-rules';
 
 export interface MessageStorageProps {
   readonly bucket?: s3.IBucket;
@@ -28,15 +29,8 @@ export class MessageStorage extends Construct {
     super(scope, id);
 
     if (props.bucket) {
-      const key = props.encryptionKey ?? props.bucket.encryptionKey;
-      if (!key) {
-        throw new Error(
-          'HealthDataLake: the bucket you pass must be encrypted with a customer-managed KMS key. ' +
-          'Pass that key as `encryptionKey` (an imported bucket does not carry its key).',
-        );
-      }
       this.bucket = props.bucket;
-      this.encryptionKey = key;
+      this.encryptionKey = keyOfYourBucket(props.bucket, props.encryptionKey);
       return;
     }
 
@@ -144,6 +138,53 @@ export class MessageStorage extends Construct {
     );
     return logs;
   }
+}
+
+/**
+ * The customer-managed key of a bucket the app brought. A bucket created in the app shows its default
+ * encryption, so each way it falls short gets its own message; an imported bucket shows nothing, so
+ * its key must be passed. The handlers store messages under the bucket's default encryption and the
+ * institute role may use only `encryptionKey`, so the two must be the same key.
+ */
+function keyOfYourBucket(bucket: s3.IBucket, encryptionKey: kms.IKey | undefined): kms.IKey {
+  const prop = 'bucket';
+  const allowed = 'a bucket encrypted by default with a customer-managed KMS key (SSE-KMS or DSSE-KMS)';
+  const created = bucket.node.defaultChild instanceof s3.CfnBucket ? bucket.node.defaultChild : undefined;
+  if (created) {
+    const algorithm = defaultEncryptionOf(created);
+    const fix = 'Create it with encryption: s3.BucketEncryption.KMS (with your key as encryptionKey of the bucket, or none to let CDK create one).';
+    if (algorithm === undefined) {
+      throw new Error(refusal(prop, allowed, `${bucket.node.path}, which sets no default encryption (S3 then uses SSE-S3, S3-managed keys)`, fix));
+    }
+    if (algorithm === 'AES256') {
+      throw new Error(refusal(prop, allowed, `${bucket.node.path}, encrypted with S3-managed keys (BucketEncryption.S3_MANAGED)`, fix));
+    }
+    if (!bucket.encryptionKey && (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse')) {
+      throw new Error(refusal(prop, allowed, `${bucket.node.path}, encrypted with the AWS-managed key aws/s3 (BucketEncryption.KMS_MANAGED)`,
+        'The data perimeter needs a key whose policy the lake can extend. ' + fix));
+    }
+  }
+  const key = encryptionKey ?? bucket.encryptionKey;
+  if (!key) {
+    throw new Error(refusal('encryptionKey', 'the customer-managed KMS key of the bucket you pass',
+      `nothing, and the bucket ${bucket.node.path} is imported, so its key is not known`,
+      'Pass that key as encryptionKey (for example kms.Key.fromKeyArn).'));
+  }
+  if (bucket.encryptionKey && encryptionKey && bucket.encryptionKey !== encryptionKey && bucket.encryptionKey.keyArn !== encryptionKey.keyArn) {
+    throw new Error(refusal('encryptionKey', `the key the bucket ${bucket.node.path} encrypts with (${bucket.encryptionKey.node.path})`,
+      encryptionKey.node.path, 'Messages are stored under the bucket\'s default encryption and the institute role may use only ' +
+      'encryptionKey: leave encryptionKey out, or pass the bucket\'s key.'));
+  }
+  return key;
+}
+
+/** The default encryption algorithm of a bucket created in the app, when it is set and literal. */
+function defaultEncryptionOf(bucket: s3.CfnBucket): string | undefined {
+  const encryption = bucket.bucketEncryption as s3.CfnBucket.BucketEncryptionProperty | undefined;
+  const rules = encryption?.serverSideEncryptionConfiguration as s3.CfnBucket.ServerSideEncryptionRuleProperty[] | undefined;
+  if (!Array.isArray(rules)) return encryption === undefined ? undefined : 'unknown';
+  const byDefault = rules[0]?.serverSideEncryptionByDefault as s3.CfnBucket.ServerSideEncryptionByDefaultProperty | undefined;
+  return typeof byDefault?.sseAlgorithm === 'string' ? byDefault.sseAlgorithm : 'unknown';
 }
 
 function noReplication(what: string) {

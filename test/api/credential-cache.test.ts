@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HealthDataLake } from '../../src';
 import { lakeStack, newApp } from '../support/stacks';
@@ -25,7 +25,8 @@ describe('GIVEN the credential cache TTL (the revocation delay of warm handlers)
   });
 
   test.each([
-    [Duration.seconds(3301), /credentialCacheTtl must be a whole number of seconds from 0 to 3300 \(55 minutes\); got 55 minutes 1 second \(3301 seconds\)/],
+    [Duration.seconds(3301), 'HealthDataLake: credentialCacheTtl must be a whole number of seconds from 0 to 3300 (0 seconds to 55 minutes, identity-pool credentials ' +
+      'last one hour and are renewed five minutes early); got 55 minutes 1 second (3301 seconds).'],
     [Duration.hours(1), /credentialCacheTtl .* got 1 hour \(3600 seconds\)/],
     [Duration.millis(1500), /credentialCacheTtl .* got 1 second 500 millis \(1\.5 seconds\)/],
   ])('WHEN it is %s THEN synthesis fails with a message that names the prop, the value and the range', (ttl, message) => {
@@ -35,7 +36,8 @@ describe('GIVEN the credential cache TTL (the revocation delay of warm handlers)
 
   test('WHEN it is a token THEN it passes through to the handlers unchecked', () => {
     const stack = new Stack(newApp(), 'Lake', { env: { account: '111122223333', region: 'eu-west-1' } });
-    new HealthDataLake(stack, 'Lake', { credentialCacheTtl: Duration.seconds(Token.asNumber({ Ref: 'TtlParameter' })) });
+    const ttl = new CfnParameter(stack, 'TtlParameter', { type: 'Number' });
+    new HealthDataLake(stack, 'Lake', { credentialCacheTtl: Duration.seconds(ttl.valueAsNumber) });
     expect(ttlOfHandlers(stack)).toEqual([{ Ref: 'TtlParameter' }, { Ref: 'TtlParameter' }]);
   });
 });

@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { HealthDataLake, HealthDataLakeProps } from '../../src';
 import { unacknowledgedFindings } from '../support/nag';
 import { IntrinsicResolver, LakePolicySimulator, PolicyDocument, SIMULATED_DEPLOYMENT } from '../support/policy-simulation';
-import { lakeStack, newApp } from '../support/stacks';
+import { lakeStack, newApp, TEST_APP_CONTEXT } from '../support/stacks';
 import { onlyResource } from '../support/template';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
@@ -511,7 +511,7 @@ describe('GIVEN the availability zones of the Cognito Identity endpoint', () => 
   test('WHEN lookupSupportedAzs is set and one zone does not offer Cognito Identity THEN the endpoint leaves that zone out, the handlers do not', () => {
     const app = new App({
       context: {
-        'aws:cdk:disable-creation-stack-traces': true,
+        ...TEST_APP_CONTEXT,
         'availability-zones:account=111122223333:region=eu-west-1': ['eu-west-1a', 'eu-west-1b'],
         'endpoint-service-availability-zones:account=111122223333:region=eu-west-1:serviceName=com.amazonaws.eu-west-1.cognito-identity': ['eu-west-1b'],
       },

@@ -95,17 +95,17 @@ describe('GIVEN token lifetimes', () => {
 
   test.each([
     ['tokenValidity 4 minutes', { tokenValidity: Duration.minutes(4) },
-      'HealthDataLake: tokenValidity is 4 minutes; it must be between 5 minutes and 1 day'],
+      'HealthDataLake: tokenValidity must be a whole number of minutes from 5 to 1440 (5 minutes to 1 day, Cognito\'s limits for ID and access tokens); got 4 minutes.'],
     ['tokenValidity 25 hours', { tokenValidity: Duration.hours(25) },
-      'HealthDataLake: tokenValidity is 1 day 1 hour; it must be between 5 minutes and 1 day'],
+      'HealthDataLake: tokenValidity must be a whole number of minutes from 5 to 1440 (5 minutes to 1 day, Cognito\'s limits for ID and access tokens); got 1 day 1 hour (1500 minutes).'],
     ['tokenValidity 330 seconds', { tokenValidity: Duration.seconds(330) },
-      'HealthDataLake: tokenValidity is 5 minutes 30 seconds; it must be a whole number of minutes'],
+      'HealthDataLake: tokenValidity must be a whole number of minutes from 5 to 1440 (5 minutes to 1 day, Cognito\'s limits for ID and access tokens); got 5 minutes 30 seconds (5.5 minutes).'],
     ['refreshTokenValidity 59 minutes', { refreshTokenValidity: Duration.minutes(59) },
-      'HealthDataLake: refreshTokenValidity is 59 minutes; it must be between 1 hour and 3650 days'],
+      'HealthDataLake: refreshTokenValidity must be a whole number of minutes from 60 to 5256000 (1 hour to 3650 days, Cognito\'s limits for refresh tokens); got 59 minutes.'],
     ['refreshTokenValidity 3651 days', { refreshTokenValidity: Duration.days(3651) },
-      'HealthDataLake: refreshTokenValidity is 3651 days; it must be between 1 hour and 3650 days'],
+      'HealthDataLake: refreshTokenValidity must be a whole number of minutes from 60 to 5256000 (1 hour to 3650 days, Cognito\'s limits for refresh tokens); got 3651 days (5257440 minutes).'],
     ['a refresh token shorter than the tokens', { tokenValidity: Duration.hours(2), refreshTokenValidity: Duration.hours(1) },
-      'HealthDataLake: refreshTokenValidity is 1 hour; it must not be shorter than tokenValidity (2 hours)'],
+      'HealthDataLake: refreshTokenValidity must be at least tokenValidity (2 hours); got 1 hour. A refresh token that ends before the tokens it renews renews nothing.'],
   ])('WHEN %s is asked for THEN synthesis refuses it, naming the prop, the value and the range', (_name, props, message) => {
     expect(() => lakeStack(props)).toThrow(message);
   });
@@ -115,9 +115,11 @@ describe('GIVEN token lifetimes', () => {
     const stack = new Stack(app, 'Tokens');
     const minutes = new CfnParameter(stack, 'TokenMinutes', { type: 'Number' }).valueAsNumber;
     expect(() => new HealthDataLake(stack, 'Lake', { tokenValidity: Duration.minutes(minutes) })).toThrow(
-      'HealthDataLake: tokenValidity is only known at deployment; it must be a literal duration between 5 minutes and 1 day.');
+      'HealthDataLake: tokenValidity must be a literal duration: a whole number of minutes from 5 to 1440 (5 minutes to 1 day, ' +
+      'Cognito\'s limits for ID and access tokens); got a value only known at deployment. The construct converts tokenValidity to minutes at synthesis.');
     expect(() => new HealthDataLake(stack, 'Lake2', { refreshTokenValidity: Duration.millis(minutes) })).toThrow(
-      'HealthDataLake: refreshTokenValidity is only known at deployment; it must be a literal duration between 1 hour and 3650 days.');
+      'HealthDataLake: refreshTokenValidity must be a literal duration: a whole number of minutes from 60 to 5256000 (1 hour to 3650 days, ' +
+      'Cognito\'s limits for refresh tokens); got a value only known at deployment. The construct converts refreshTokenValidity to minutes at synthesis.');
   });
 });
 
@@ -212,7 +214,8 @@ describe('GIVEN custom attribute names', () => {
   });
 
   test('WHEN both names are equal THEN the construct refuses them', () => {
-    expect(() => lakeStack({ readAttributeName: 'institute', writeAttributeName: 'institute' })).toThrow(/must differ/);
+    expect(() => lakeStack({ readAttributeName: 'institute', writeAttributeName: 'institute' })).toThrow("HealthDataLake: readAttributeName must be different from writeAttributeName; got 'institute' for both. " +
+      'Each institute attribute needs its own name: give the other one another name.');
   });
 });
 

@@ -1,9 +1,18 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { HealthDataLake, HealthDataLakeProps } from '../../src';
 
-/** A fresh app whose templates do not depend on the machine or checkout they are made in. */
+/**
+ * The context of every test app: templates that do not depend on the machine or checkout they are
+ * made in, and CloudFormation's resource schemas enforced at synthesis (a schema violation fails it).
+ */
+export const TEST_APP_CONTEXT = {
+  'aws:cdk:disable-creation-stack-traces': true,
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
+};
+
+/** A fresh app with the test context. */
 export function newApp(): App {
-  return new App({ context: { 'aws:cdk:disable-creation-stack-traces': true } });
+  return new App({ context: TEST_APP_CONTEXT });
 }
 
 export interface LakeStack {
