@@ -399,7 +399,11 @@ export class HealthDataLake extends Construct {
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
   /** The KMS key that encrypts the handler, API access and flow logs. */
   public readonly logsKey: kms.IKey;
-  /** The lake's name in its logs, metrics and API name (`lakeName`, or the one derived from the stack name and construct path). */
+  /**
+   * The lake's name in its logs, metrics and API.
+   *
+   * The `lakeName` prop, or the name derived from the stack name and the construct path.
+   */
   public readonly lakeName: string;
   private readonly perimeter: DataPerimeter;
 
