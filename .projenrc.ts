@@ -1,8 +1,16 @@
 import * as fs from 'fs';
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
-// Versions pinned on purpose: the synthesized templates (and so the snapshots and the
-// compliance findings) depend on them.
+// The oldest aws-cdk-lib and constructs the library works with: the peer dependencies are ^ these.
+// aws-cdk-lib 2.270.0 is the first whose Validations.acknowledge() also acknowledges the construct's
+// warnings (Annotations.addWarningV2: the MFA / threat protection opt-outs, the network warnings); 2.269.0
+// the first that accepts the granular acknowledgement ids the construct uses (`AwsSolutions-IAM4[Policy::...]`).
+// constructs 10.5.1 is what cdk-nag 3 needs. An older aws-cdk-lib silently ignores props it does not know,
+// so the floor is proven by running the synthesis tests against exactly these versions (test:floor, in CI).
+const CDK_FLOOR_VERSION = '2.270.0';
+const CONSTRUCTS_FLOOR_VERSION = '10.5.1';
+// The versions developed and tested with, pinned on purpose: the synthesized templates (and so the
+// snapshots and the compliance findings) depend on them.
 const CDK_VERSION = '2.276.0';
 const CONSTRUCTS_VERSION = '10.5.1';
 
@@ -21,8 +29,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
 
-  cdkVersion: CDK_VERSION,
-  constructsVersion: CONSTRUCTS_VERSION,
+  cdkVersion: CDK_FLOOR_VERSION,
+  constructsVersion: CONSTRUCTS_FLOOR_VERSION,
+  // Developed against the pinned versions below, not against the floor (see test:floor for that).
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
 
   // CI is `.ci/run`; no hosted workflows.
@@ -39,6 +49,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaAutoDiscover: false,
 
   devDeps: [
+    `aws-cdk-lib@${CDK_VERSION}`,
     'cdk-nag@^3.0.2',
     '@cloud-copilot/iam-simulate@^0.1.173',
     'fast-check@^4.10.2',
@@ -72,6 +83,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 });
+
+// The construct library's setup replaces any constructs devDependency with the peer range: pin it here.
+project.deps.addDependency(`constructs@${CONSTRUCTS_VERSION}`, DependencyType.BUILD);
 
 // unrs-resolver 1.13 (pulled in by jest 30 and eslint-import-resolver-typescript) lists platform
 // builds that the registry does not serve, which breaks `npm ci` on a fresh clone.
@@ -122,6 +136,14 @@ const example = project.addTask('example', {
 });
 if (bundle) example.spawn(bundle);
 example.exec('ts-node --project tsconfig.dev.json example/main.ts');
+
+// The compatibility floor: the synthesis tests against the oldest aws-cdk-lib and constructs the peer
+// dependencies allow, installed in a scratch copy of the repository (.ci/test-floor says how).
+project.addTask('test:floor', {
+  description: 'Run the synthesis tests against the lowest aws-cdk-lib and constructs of the peer dependencies',
+  exec: '.ci/test-floor',
+  receiveArgs: true,
+});
 
 // Benchmarks: scripts that print figures (never timed assertions in tests).
 const bench = project.addTask('bench', {

@@ -1,9 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ts from 'typescript';
+import { HealthDataLake } from '../src';
 import { unacknowledgedFindings } from './support/nag';
 import { TEST_APP_CONTEXT } from './support/stacks';
 
@@ -27,6 +28,13 @@ describe('GIVEN the README', () => {
     for (const command of commands) expect(ci).toContain(command);
   });
 
+  test('THEN its Install section states the peer dependencies of package.json, and CI tests their floor', () => {
+    const install = readme.split('## Install\n')[1].split('\n## ')[0];
+    const peers = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).peerDependencies;
+    expect(install).toContain(`Peer dependencies: \`aws-cdk-lib\` ${peers['aws-cdk-lib']} and \`constructs\` ${peers.constructs}.`);
+    expect(commandsOf(fs.readFileSync(path.join(root, '.ci/run'), 'utf8'))).toContain('npx projen test:floor');
+  });
+
   test('THEN its Python usage example is valid Python that names the construct with snake_case props', () => {
     const usage = codeBlocks('python').find((block) => block.includes('HealthDataLake('))!;
     const check = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: usage });
@@ -47,6 +55,32 @@ describe('GIVEN the README', () => {
       'LakeLakeName', 'LakeReadClaim', 'LakeWriteClaim', 'LakeRevocationDelaySeconds',
     ]);
     expect(template.toJSON().Outputs.LakeLakeName.Value).toBe('HealthDataLake-Lake'); // as its comment says
+  });
+
+  test('THEN its TypeScript usage example asks for no lookup at synthesis, so `cdk synth` needs no AWS credentials', () => {
+    const usage = codeBlocks('ts').find((block) => block.includes('new HealthDataLake'))!;
+    const [stack] = runSnippet(usage);
+    // Missing context is what the CDK CLI would look up in the account before synthesizing again.
+    expect((stack.node.root as App).synth().manifest.missing ?? []).toEqual([]);
+  });
+
+  test('THEN its Python usage example creates the same stack as the TypeScript one', () => {
+    const python = codeBlocks('python').find((block) => block.includes('HealthDataLake('))!;
+    const typescript = codeBlocks('ts').find((block) => block.includes('new HealthDataLake'))!;
+    expect(typescript).toMatch(/new Stack\(app, 'HealthDataLake'\);/);
+    expect(python).toMatch(/^stack = Stack\(app, "HealthDataLake"\)$/m);
+  });
+
+  test('WHEN a stack has an explicit env THEN the context the Usage section shows is exactly the lookup the lake needs', () => {
+    const usageSection = readme.split('## Usage\n')[1].split('\n## ')[0];
+    const { context } = JSON.parse(usageSection.match(/```json\n([\s\S]*?)```/)![1]);
+    const synthesize = (appContext: Record<string, unknown>) => {
+      const app = new App({ context: { ...appContext, 'aws:cdk:disable-creation-stack-traces': true } });
+      new HealthDataLake(new Stack(app, 'HealthDataLake', { env: { account: '111122223333', region: 'eu-west-1' } }), 'Lake');
+      return app.synth().manifest.missing ?? [];
+    };
+    expect(synthesize({}).map((missing) => missing.key)).toEqual(Object.keys(context));
+    expect(synthesize(context)).toEqual([]);
   });
 
   test('THEN its own-VPC example synthesizes with the lake\'s endpoints on the lake\'s subnets only, and no warning', () => {
