@@ -62,6 +62,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Benchmark baselines only: existing HL7 v2 parsers our parser is compared with.
     '@medplum/core@^5.2.13',
     'simple-hl7@^3.3.0',
+    // The operator's command-line tool (src/cli), bundled by esbuild into the package like the handlers.
+    '@aws-sdk/client-cognito-identity-provider@^3.1164.0',
+    '@aws-sdk/client-cloudformation@^3.1164.0',
+    'commander@^15.1.0',
+    'cli-table3@^0.6.5',
+    'otplib@^13.5.0',
+    'cognito-srp-helper@^2.3.4',
+    // The deployable integration test (test/*.integ.ts).
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
   ],
 
   // Lint every TypeScript file against the dev tsconfig (it includes src, test, example and benchmark).
