@@ -3,6 +3,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +15,7 @@ import { apiOnlyStatements, READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './ac
 import { InstituteAccessRole } from './access/institute-access-role';
 import { MessageApi } from './api/message-api';
 import { PrivateNetwork } from './api/private-network';
+import { messageStoredRule } from './events/message-events';
 import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
@@ -406,6 +408,7 @@ export class HealthDataLake extends Construct {
    */
   public readonly lakeName: string;
   private readonly perimeter: DataPerimeter;
+  private readonly lakeCreatedBucket: boolean;
 
   /**
    * Creates the lake's user pool, identity pool, access role, bucket, API and handlers.
@@ -456,6 +459,7 @@ export class HealthDataLake extends Construct {
     this.bucket = storage.bucket;
     this.encryptionKey = storage.encryptionKey;
     this.serverAccessLogsBucket = storage.serverAccessLogsBucket;
+    this.lakeCreatedBucket = storage.createdBucket !== undefined;
 
     // Access: one role, one policy, decided on the caller's principal tags.
     let identityPool: InstituteIdentityPool | undefined;
@@ -570,6 +574,46 @@ export class HealthDataLake extends Construct {
    */
   public grantReadMessages(grantee: iam.IRole): iam.Grant {
     return this.perimeter.grantReadMessages(grantee);
+  }
+
+  /**
+   * An EventBridge rule that matches every message the lake stores, for downstream processing.
+   *
+   * The lake's data bucket sends its object events to EventBridge; the rule (on the account's
+   * default event bus) matches S3's `Object Created` events (source `aws.s3`) of this bucket whose key
+   * is a message key, `<institute>/<message id>`. Add targets through `options.target` or
+   * `rule.addTarget`; `options.eventPattern` can narrow the match further (for example
+   * `detail.object.key` to one institute's prefix).
+   *
+   * The event carries no message content. Its `detail` holds the bucket name, the object key (the
+   * institute and the message id, which is base64url of the sending application (MSH-3), the sending
+   * facility (MSH-4) and the control id (MSH-10): identifiers of the sending system and of the
+   * message, not of a patient), the size, the ETag (a checksum of the encrypted object), the version
+   * id, the sequencer, the request id, the requester (the account of the institute role) and the
+   * source IP address (the lake's S3 endpoint path, inside the VPC), and the reason (`PutObject`).
+   * None of it is protected health information, provided senders do not put patient data into
+   * MSH-3, MSH-4 or MSH-10, which HL7 reserves for system and message identifiers. A target that
+   * needs the message reads it with a role granted through `grantReadMessages`.
+   *
+   * EventBridge encrypts events at rest with an AWS owned key. Where a target keeps the event, its
+   * encryption is the app's: for example an SQS queue target must be encrypted with a KMS key
+   * (cdk-nag reports an unencrypted queue), and a dead-letter queue too.
+   *
+   * With a `bucket` you passed, the lake does not change its notification settings: turn on its
+   * EventBridge notifications yourself (`eventBridgeEnabled: true`); when the lake cannot see that
+   * they are on (an imported bucket, or one configured outside CloudFormation), synthesis warns
+   * (`cdk-health-data-lake:MessageEventsOfYourBucket`) until you acknowledge it.
+   *
+   * @param id The construct id of the rule, unique within the lake.
+   * @param options The rule's name, description, target and a narrower event pattern.
+   */
+  public onMessageStored(id: string, options?: events.OnEventOptions): events.Rule {
+    return messageStoredRule(this, id, {
+      bucket: this.bucket,
+      lakeCreatedBucket: this.lakeCreatedBucket,
+      options,
+      warningScope: this,
+    });
   }
 }
 

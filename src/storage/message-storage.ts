@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { sendObjectEventsToEventBridge } from '../events/message-events';
 import { refusal } from '../prop-rules';
 
 export interface MessageStorageProps {
@@ -24,6 +25,8 @@ export class MessageStorage extends Construct {
   public readonly serverAccessLogsBucket?: s3.IBucket;
   /** The data key when this construct created it (its key policy is then the lake's to write). */
   public readonly createdKey?: kms.Key;
+  /** The data bucket when this construct created it (it then sends its object events to EventBridge). */
+  public readonly createdBucket?: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: MessageStorageProps) {
     super(scope, id);
@@ -61,6 +64,9 @@ export class MessageStorage extends Construct {
       autoDeleteObjects: false,
     });
     this.bucket = bucket;
+    this.createdBucket = bucket;
+    // Every stored message emits an Object Created event (key and size, never content): see onMessageStored.
+    sendObjectEventsToEventBridge(bucket);
     this.deliverServerAccessLogs(bucket, logsBucket);
     Validations.of(bucket).acknowledge(...noReplication('messages'));
 
