@@ -149,7 +149,8 @@ describe('GIVEN a HealthDataLake with its own bucket', () => {
   describe('WHEN the app adds an S3 event notification to the lake\'s bucket', () => {
     const { app, stack, lake } = lakeStack();
     const queue = encryptedQueue(stack);
-    (lake.bucket as s3.Bucket).addEventNotification(s3.EventType.OBJECT_CREATED, { bind: () => ({ arn: queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE }) });
+    const destination = { bind: () => ({ arn: queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE }) };
+    (lake.bucket as s3.Bucket).addEventNotification(s3.EventType.OBJECT_CREATED, destination);
 
     test('THEN synthesis fails and says to use an EventBridge rule, since the notification would turn the events off', () => {
       expect(() => app.synth()).toThrow(/bucket\.addEventNotification\(\) on the lake's data bucket .* would replace its notification configuration.*lake\.onMessageStored/s);
