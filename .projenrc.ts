@@ -175,4 +175,32 @@ if (packagePython) {
   );
 }
 
+// The deployable integration test (test/NAME.integ.ts): its snapshot is synthesized by running the app
+// with CDK_OUTDIR set, which needs no cdk CLI (the app sets the context the CLI would), so `test`
+// checks it offline with what is installed. Deploying it needs the cdk CLI, fetched on demand: only
+// someone with an AWS account runs integ:NAME:deploy and integ:NAME:destroy.
+project.deps.removeDependency('aws-cdk');
+const CDK_CLI = ['npx', '--yes', 'aws-cdk@^2'];
+for (const file of fs.readdirSync('test').filter((name) => name.endsWith('.integ.ts')).sort()) {
+  const name = file.replace(/\.integ\.ts$/, '');
+  const entrypoint = `test/${file}`;
+  const snapshotDir = `test/${name}.integ.snapshot`;
+  const assertDir = `test/.tmp/${name}.integ/assert.cdk.out`;
+  const app = `ts-node -P ${project.tsconfigDev.fileName} ${entrypoint}`;
+  const synth = (outdir: string) => `rm -rf ${outdir} && CDK_OUTDIR=${outdir} ${app}`;
+  project.tasks.tryFind(`integ:${name}:snapshot`)?.reset(synth(snapshotDir));
+  project.tasks.tryFind(`integ:${name}:assert`)?.reset(
+    `[ -d "${snapshotDir}" ] || (echo "No snapshot available for integration test '${name}'. Run 'projen integ:${name}:deploy' to capture." && exit 1)`);
+  project.tasks.tryFind(`integ:${name}:assert`)?.exec(synth(assertDir));
+  project.tasks.tryFind(`integ:${name}:assert`)?.exec(
+    `diff -r -x 'asset.*' -x cdk.out -x manifest.json -x tree.json ${snapshotDir}/ ${assertDir}/`);
+  for (const verb of ['deploy', 'watch', 'destroy']) {
+    const task = project.tasks.tryFind(`integ:${name}:${verb}`);
+    for (const step of task?.steps ?? []) {
+      const args = step.execArgs;
+      if (args?.[0] === 'cdk') (step as { execArgs?: string[] }).execArgs = [...CDK_CLI, ...args.slice(1)];
+    }
+  }
+}
+
 project.synth();
