@@ -42,9 +42,9 @@ export interface GlobalOptions {
   readonly region?: string;
   readonly profile?: string;
   /** `--json`: results as JSON for scripts. */
-  readonly json: boolean;
+  readonly json?: boolean;
   /** `--debug`: stack traces and AWS request ids on errors. */
-  readonly debug: boolean;
+  readonly debug?: boolean;
 }
 
 /** A field of the deployed lake a command needs. */
@@ -58,7 +58,7 @@ export type ResolvedLake<K extends LakeField> = Pick<DeployedLake, K> & Partial<
 /** Results for people or for scripts. */
 export interface OutputWriter {
   /** Whether `--json` was given. */
-  readonly json: boolean;
+  readonly json?: boolean;
   /**
    * Writes one result: `value` as JSON with `--json`, otherwise `human` (text or a table from
    * `renderTable`). Call it once per command.
