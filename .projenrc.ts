@@ -92,6 +92,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // Synthesis with bundled assets and the policy simulation take more than jest's 5 s default.
       testTimeout: 120_000,
       coverageReporters: ['text-summary'],
+      // commander is an ECMAScript module only: jest (CommonJS) needs it transformed (test/cli/support).
+      transformIgnorePatterns: ['/node_modules/(?!commander/)'],
+      transform: {
+        '^.+/node_modules/commander/.+\\.js$': new javascript.Transform('<rootDir>/test/cli/support/esm-to-commonjs.js'),
+      },
     },
   },
 });
