@@ -79,6 +79,10 @@ export interface ProgressReporter {
 
 /** What a command is given. */
 export interface CliContext {
+  /** Where results and notes go (see the conventions above). */
+  readonly output: OutputWriter;
+  /** Progress of anything that may take more than a second. */
+  readonly progress: ProgressReporter;
   /** The global options (read them inside an action: they are parsed before it runs). */
   options(): GlobalOptions;
   /**
@@ -91,8 +95,6 @@ export interface CliContext {
   cloudFormation(): CloudFormationClient;
   /** The Cognito user pools client for `--region` / `--profile` (one per run). */
   cognito(): CognitoIdentityProviderClient;
-  readonly output: OutputWriter;
-  readonly progress: ProgressReporter;
 }
 
 /** Exit codes (the AWS CLI's and cdk's): success, a failed operation, bad usage. */

@@ -121,7 +121,7 @@ async function listAllUsers(context: CliContext, userPoolId: string): Promise<Us
 
 function revocationHint(email: string, delaySeconds: number | undefined): string {
   const within = delaySeconds !== undefined ? `within ${delaySeconds} seconds` : 'within the lake\'s revocation delay';
-  return `Tokens already issued keep working until they expire (tokenValidity, 15 minutes by default); ` +
+  return 'Tokens already issued keep working until they expire (tokenValidity, 15 minutes by default); ' +
     `run \`users sign-out --email ${email}\` to end them ${within}.`;
 }
 
@@ -193,7 +193,11 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
         }
       });
       const describe = (value: string | false | undefined) => (value === undefined ? 'unchanged' : value === false ? 'cleared' : value);
-      const changed = { email: options.email, read: options.read === undefined ? 'unchanged' : options.read || null, write: options.write === undefined ? 'unchanged' : options.write || null };
+      const changed = {
+        email: options.email,
+        read: options.read === undefined ? 'unchanged' : options.read || null,
+        write: options.write === undefined ? 'unchanged' : options.write || null,
+      };
       context.output.result(changed, `Updated ${options.email}: read ${describe(options.read)}, write ${describe(options.write)}.\n` +
         revocationHint(options.email, lake.revocationDelaySeconds));
     });

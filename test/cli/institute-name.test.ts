@@ -1,0 +1,54 @@
+import { progressReporter } from '../../src/cli/output';
+import { parseInstitute } from '../../src/cli/users/users';
+import { INSTITUTE_NAME_MAX_LENGTH, instituteNameProblem } from '../../src/contracts/institute-name';
+import { claimedInstitute } from '../../src/runtime/request';
+
+function claimOf(value: unknown): string | undefined {
+  return claimedInstitute({ requestContext: { authorizer: { jwt: { claims: { 'custom:write': value } } } } }, 'custom:write');
+}
+
+function acceptedByTool(value: string): boolean {
+  try {
+    parseInstitute(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('one institute-name rule', () => {
+  test.each([
+    'A', 'St. Mary\'s Hospital', 'Institut für Pathologie', ' padded ', 'x'.repeat(INSTITUTE_NAME_MAX_LENGTH),
+    '', '   ', 'a/b', '/', 'a\u0000b', 'a\nb', 'a\u007fb', 'x'.repeat(INSTITUTE_NAME_MAX_LENGTH + 1),
+  ])('GIVEN %j WHEN the tool and the handlers check it THEN both decide the same', (value) => {
+    const accepted = instituteNameProblem(value) === undefined;
+    expect(acceptedByTool(value)).toBe(accepted);
+    expect(claimOf(value)).toBe(accepted ? value : undefined);
+  });
+
+  test('GIVEN the user pool attribute limit WHEN a name is one longer THEN the rule says so', () => {
+    expect(instituteNameProblem('x'.repeat(257))).toBe('must be at most 256 characters (it has 257)');
+    expect(instituteNameProblem(42)).toBe('must be a string');
+  });
+});
+
+describe('progress', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('GIVEN a step longer than a second WHEN it ends THEN its message and "done" are on stderr; a quick step prints nothing', async () => {
+    jest.useFakeTimers();
+    let stderr = '';
+    const progress = progressReporter({ stdout: () => undefined, stderr: (text) => { stderr += text; } });
+
+    await progress.step('Quick', async () => 'ok');
+    expect(stderr).toBe('');
+
+    let finish: (value: string) => void = () => undefined;
+    const slow = progress.step('Listing users', () => new Promise<string>((resolve) => { finish = resolve; }));
+    jest.advanceTimersByTime(1001);
+    expect(stderr).toBe('Listing users ...');
+    finish('ok');
+    await expect(slow).resolves.toBe('ok');
+    expect(stderr).toBe('Listing users ... done\n');
+  });
+});
