@@ -189,7 +189,9 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
         }
         if (clear.length > 0) {
           // A custom attribute cannot be set to an empty value: clearing it deletes it.
-          await cognito.send(new AdminDeleteUserAttributesCommand({ UserPoolId: lake.userPoolId, Username: options.email, UserAttributeNames: clear }));
+          await cognito.send(new AdminDeleteUserAttributesCommand({
+            UserPoolId: lake.userPoolId, Username: options.email, UserAttributeNames: clear,
+          }));
         }
       });
       const describe = (value: string | false | undefined) => (value === undefined ? 'unchanged' : value === false ? 'cleared' : value);
