@@ -18,7 +18,9 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * Why a value is not an institute name, as the end of a sentence (`must not contain "/"`), or
- * `undefined` when it is one.
+ * `undefined` when it is one. This is what the handlers accept in a token's institute claim.
+ * (They do not check the length: the user pool never stores a longer value, and the key-length
+ * limit of the message store is checked on its own.)
  */
 export function instituteNameProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') {
@@ -26,9 +28,6 @@ export function instituteNameProblem(value: unknown): string | undefined {
   }
   if (value.trim().length === 0) {
     return 'must not be empty or blank';
-  }
-  if (value.length > INSTITUTE_NAME_MAX_LENGTH) {
-    return `must be at most ${INSTITUTE_NAME_MAX_LENGTH} characters (it has ${value.length})`;
   }
   if (value.includes('/')) {
     return 'must not contain "/"';
@@ -42,4 +41,17 @@ export function instituteNameProblem(value: unknown): string | undefined {
 /** Whether a value is an institute name (see {@link instituteNameProblem}). */
 export function isInstituteName(value: unknown): value is string {
   return instituteNameProblem(value) === undefined;
+}
+
+/**
+ * Why a value cannot be given to a user as their institute: {@link instituteNameProblem}, or longer
+ * than the user pool attribute allows. What administrators (and the command-line tool) may set.
+ */
+export function assignableInstituteNameProblem(value: unknown): string | undefined {
+  const problem = instituteNameProblem(value);
+  if (problem !== undefined) {
+    return problem;
+  }
+  const length = (value as string).length;
+  return length > INSTITUTE_NAME_MAX_LENGTH ? `must be at most ${INSTITUTE_NAME_MAX_LENGTH} characters (it has ${length})` : undefined;
 }

@@ -73,8 +73,8 @@ export function tokenClaims(request: ApiRequest): Record<string, unknown> | unde
 /**
  * The institute named by a claim (`custom:read` or `custom:write`). A missing, empty or
  * non-string claim names no institute: a missing attribute means no access, never all access.
- * A value that is not an institute name (src/contracts/institute-name.ts: `/`, control characters,
- * longer than the user pool attribute allows) names no institute either.
+ * A value that is not an institute name (src/contracts/institute-name.ts: `/` or control
+ * characters) names no institute either.
  */
 export function claimedInstitute(request: ApiRequest, claimName: string): string | undefined {
   const claims = tokenClaims(request);

@@ -1,6 +1,6 @@
 import { progressReporter } from '../../src/cli/output';
 import { parseInstitute } from '../../src/cli/users/users';
-import { INSTITUTE_NAME_MAX_LENGTH, instituteNameProblem } from '../../src/contracts/institute-name';
+import { INSTITUTE_NAME_MAX_LENGTH, assignableInstituteNameProblem, instituteNameProblem } from '../../src/contracts/institute-name';
 import { claimedInstitute } from '../../src/runtime/request';
 
 function claimOf(value: unknown): string | undefined {
@@ -20,14 +20,16 @@ describe('one institute-name rule', () => {
   test.each([
     'A', 'St. Mary\'s Hospital', 'Institut für Pathologie', ' padded ', 'x'.repeat(INSTITUTE_NAME_MAX_LENGTH),
     '', '   ', 'a/b', '/', 'a\u0000b', 'a\nb', 'a\u007fb', 'x'.repeat(INSTITUTE_NAME_MAX_LENGTH + 1),
-  ])('GIVEN %j WHEN the tool and the handlers check it THEN both decide the same', (value) => {
+  ])('GIVEN %j WHEN the tool and the handlers check it THEN the tool sets only names the handlers accept, by the shared rule', (value) => {
     const accepted = instituteNameProblem(value) === undefined;
-    expect(acceptedByTool(value)).toBe(accepted);
     expect(claimOf(value)).toBe(accepted ? value : undefined);
+    expect(acceptedByTool(value)).toBe(accepted && value.length <= INSTITUTE_NAME_MAX_LENGTH);
   });
 
   test('GIVEN the user pool attribute limit WHEN a name is one longer THEN the rule says so', () => {
-    expect(instituteNameProblem('x'.repeat(257))).toBe('must be at most 256 characters (it has 257)');
+    expect(assignableInstituteNameProblem('x'.repeat(256))).toBeUndefined();
+    expect(assignableInstituteNameProblem('x'.repeat(257))).toBe('must be at most 256 characters (it has 257)');
+    expect(assignableInstituteNameProblem('a/b')).toBe('must not contain "/"');
     expect(instituteNameProblem(42)).toBe('must be a string');
   });
 });

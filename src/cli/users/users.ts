@@ -15,7 +15,7 @@ import {
   type AttributeType,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { INSTITUTE_NAME_MAX_LENGTH, instituteNameProblem } from '../../contracts/institute-name';
+import { INSTITUTE_NAME_MAX_LENGTH, assignableInstituteNameProblem } from '../../contracts/institute-name';
 import { InvalidArgumentError, type Command } from '../commander';
 import { CliError, UsageError, type CliContext } from '../context';
 import { renderTable } from '../output';
@@ -42,7 +42,7 @@ export function parseEmail(value: string): string {
 
 /** `--read` / `--write`: an institute name by the lake's one rule. */
 export function parseInstitute(value: string): string {
-  const problem = instituteNameProblem(value);
+  const problem = assignableInstituteNameProblem(value);
   if (problem !== undefined) {
     throw new InvalidArgumentError(`An institute name ${problem} (1 to ${INSTITUTE_NAME_MAX_LENGTH} characters, ` +
       'no "/", no control characters).');
