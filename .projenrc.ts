@@ -45,6 +45,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     module: 'cdk_health_data_lake',
   },
 
+  // The operator's command-line tool is bundled below (assets/cli), not compiled into the library.
+  excludeTypescript: ['src/cli/**'],
+
   // The handlers are bundled below (no generated function classes: they would be public API).
   lambdaAutoDiscover: false,
 
@@ -89,6 +92,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // Synthesis with bundled assets and the policy simulation take more than jest's 5 s default.
       testTimeout: 120_000,
       coverageReporters: ['text-summary'],
+      // commander is an ECMAScript module only: jest (CommonJS) needs it transformed (test/cli/support).
+      transformIgnorePatterns: ['/node_modules/(?!commander/)'],
+      transform: {
+        '^.+/node_modules/commander/.+\\.js$': new javascript.Transform('<rootDir>/test/cli/support/esm-to-commonjs.js'),
+      },
     },
   },
 });
@@ -121,13 +129,32 @@ for (const file of handlerEntrypoints) {
   });
   project.eslint?.allowDevDeps(entrypoint);
 }
+// The operator's command-line tool (src/cli), bundled the same way into assets/cli/main/index.js with
+// everything it uses (commander, cli-table3, the AWS SDK clients): it is the package's `bin`, and the
+// library keeps no runtime dependency. Node 20 is the oldest Node.js the CDK CLI still supports.
+project.bundler.addBundle('src/cli/main.ts', {
+  target: 'node20',
+  platform: 'node',
+  externals: [],
+  sourcemap: false,
+  minify: true,
+  executable: true,
+  // Run by npm's bin link (and npx) directly.
+  banner: '#!/usr/bin/env node',
+  tsconfigPath: project.tsconfigDev.fileName,
+});
+project.addBins({ 'cdk-health-data-lake': 'assets/cli/main/index.js' });
+// The tool's sources are bundled, not compiled by jsii: they are no part of the library's API, and
+// commander (an ECMAScript module) is loaded in a way only the bundle and the tests resolve.
+project.eslint?.allowDevDeps('src/cli/**/*.ts');
+
 const bundle = project.tasks.tryFind('bundle');
 if (bundle) project.testTask.prependSpawn(bundle);
 
 // Handler code imports its runtime packages (AWS SDK, Powertools) as devDependencies: esbuild bundles
 // them into the assets, so consumers of the library never install them.
 project.eslint?.addOverride({
-  files: ['src/runtime/**/*.ts', 'benchmark/**/*.ts'],
+  files: ['src/runtime/**/*.ts', 'src/cli/**/*.ts', 'benchmark/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': 'off' },
 });
 

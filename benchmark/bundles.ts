@@ -1,6 +1,7 @@
 /**
  * Size of each handler bundle and its cold import time (a new Node.js process requiring the
- * bundle, measured over several runs). Run `npx projen bundle` first.
+ * bundle, measured over several runs), and the size of the operator's command-line tool and the
+ * time of `cdk-health-data-lake --help` (a whole process). Run `npx projen bundle` first.
  *
  *   npx ts-node --project tsconfig.dev.json benchmark/bundles.ts
  */
@@ -11,6 +12,7 @@ import * as zlib from 'zlib';
 
 const RUNS = 15;
 const assets = path.join(__dirname, '..', 'assets', 'runtime');
+const cliBundle = path.join(__dirname, '..', 'assets', 'cli', 'main', 'index.js');
 
 function coldImportMs(bundle: string): number {
   // The child measures only the require, not the process start.
@@ -42,3 +44,16 @@ for (const name of fs.readdirSync(assets).sort()) {
     `  ${median(times).toFixed(1).padStart(20)}  ${Math.min(...times).toFixed(1).padStart(8)}  ${Math.max(...times).toFixed(1).padStart(8)}`,
   );
 }
+
+// The operator's tool runs as its own process, so its cost is a whole `--help` run.
+const cli = fs.readFileSync(cliBundle);
+const helpTimes = Array.from({ length: RUNS }, () => {
+  const started = process.hrtime.bigint();
+  execFileSync(process.execPath, [cliBundle, '--help']);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+});
+console.log('\ncommand-line tool      size (KiB)  gzip (KiB)  --help run p50 (ms)   min (ms)  max (ms)');
+console.log(
+  `${'cli/main'.padEnd(22)} ${(cli.length / 1024).toFixed(1).padStart(10)}  ${(zlib.gzipSync(cli).length / 1024).toFixed(1).padStart(10)}` +
+  `  ${median(helpTimes).toFixed(1).padStart(20)}  ${Math.min(...helpTimes).toFixed(1).padStart(8)}  ${Math.max(...helpTimes).toFixed(1).padStart(8)}`,
+);

@@ -5,6 +5,7 @@
  * Pure: no AWS imports. Every function accepts hostile input (missing parts, wrong types) and
  * answers `undefined` rather than throwing.
  */
+import { isInstituteName } from '../contracts/institute-name';
 
 /** The HTTP event parts the handlers read. Everything is optional: nothing is trusted blindly. */
 export interface ApiRequest {
@@ -72,8 +73,8 @@ export function tokenClaims(request: ApiRequest): Record<string, unknown> | unde
 /**
  * The institute named by a claim (`custom:read` or `custom:write`). A missing, empty or
  * non-string claim names no institute: a missing attribute means no access, never all access.
- * An institute is also a key prefix, so a value with `/` (which would nest one institute's
- * prefix inside another's) or a control character is refused as well.
+ * A value that is not an institute name (src/contracts/institute-name.ts: `/` or control
+ * characters) names no institute either.
  */
 export function claimedInstitute(request: ApiRequest, claimName: string): string | undefined {
   const claims = tokenClaims(request);
@@ -81,13 +82,7 @@ export function claimedInstitute(request: ApiRequest, claimName: string): string
     return undefined;
   }
   const value = claims[claimName];
-  if (typeof value !== 'string' || value.trim().length === 0) {
-    return undefined;
-  }
-  if (value.includes('/') || /[\u0000-\u001f\u007f]/.test(value)) {
-    return undefined;
-  }
-  return value;
+  return isInstituteName(value) ? value : undefined;
 }
 
 /**

@@ -1,0 +1,112 @@
+/**
+ * cdk-health-data-lake: the operator's command-line tool for a deployed lake.
+ *
+ *   npx cdk-health-data-lake --stack MyStack users create --email alice@example.org --read A --write A
+ *
+ * Bundled with esbuild into assets/cli/main/index.js (the package's `bin`), so it adds no runtime
+ * dependency to the library. `run` is the whole tool, in process: tests call it with collected output.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { Command, CommanderError, InvalidArgumentError } from './commander';
+import { ExitCode, UsageError, type CliContext, type CliIo, type GlobalOptions, type LakeField, type ResolvedLake } from './context';
+import { describeError } from './errors';
+import { lakeFromOptions, lakeFromStack } from './lake';
+import { outputWriter, progressReporter } from './output';
+import { registerUsersCommands } from './users/users';
+
+function parseSeconds(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidArgumentError('Give a whole number of seconds, such as 60.');
+  }
+  return Number(value);
+}
+
+/** The program with its global options and every command. */
+export function createProgram(io: CliIo): { program: Command; context: CliContext } {
+  const program = new Command('cdk-health-data-lake')
+    .description('Operate a deployed HealthDataLake: its institute users and a replay of the seed scenario.')
+    .option('--stack <name>', 'the CloudFormation stack that holds the lake (read from its outputs)')
+    .option('--lake <prefix>', 'the lake\'s output prefix (its construct id), when the stack holds several lakes')
+    .option('--user-pool-id <id>', 'the lake\'s user pool, instead of --stack')
+    .option('--user-pool-client-id <id>', 'the lake\'s app client, instead of --stack')
+    .option('--api-url <url>', 'the lake\'s API URL, instead of --stack')
+    .option('--read-claim <attribute>', 'the read-institute attribute, instead of --stack (default custom:read)')
+    .option('--write-claim <attribute>', 'the write-institute attribute, instead of --stack (default custom:write)')
+    .option('--revocation-delay-seconds <seconds>', 'the lake\'s revocation delay, instead of --stack', parseSeconds)
+    .option('--region <region>', 'the AWS region (default: the standard AWS chain, e.g. AWS_REGION or the profile)')
+    .option('--profile <name>', 'the AWS profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE or default)')
+    .option('--json', 'print results as JSON (for scripts)')
+    .option('--debug', 'print stack traces and AWS details on errors')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true);
+
+  const options = (): GlobalOptions => program.opts<GlobalOptions>();
+  let cloudFormation: CloudFormationClient | undefined;
+  let cognito: CognitoIdentityProviderClient | undefined;
+  const clientConfig = () => {
+    const { region, profile } = options();
+    return { ...(region !== undefined ? { region } : {}), ...(profile !== undefined ? { profile } : {}) };
+  };
+
+  const context: CliContext = {
+    options,
+    cloudFormation: () => (cloudFormation ??= new CloudFormationClient(clientConfig())),
+    cognito: () => (cognito ??= new CognitoIdentityProviderClient(clientConfig())),
+    async resolveLake<K extends LakeField>(required: readonly K[]): Promise<ResolvedLake<K>> {
+      const given = options();
+      if (given.stack !== undefined) {
+        const explicit = ['userPoolId', 'userPoolClientId', 'apiUrl', 'readClaim', 'writeClaim', 'revocationDelaySeconds'] as const;
+        if (explicit.some((field) => given[field] !== undefined)) {
+          throw new UsageError('Give either --stack or explicit ids (--user-pool-id and the like), not both.');
+        }
+        const lake = await context.progress.step(`Reading the outputs of stack ${given.stack}`,
+          () => lakeFromStack(context.cloudFormation(), given.stack!, given.lake));
+        return lake as ResolvedLake<K>;
+      }
+      if (given.lake !== undefined) {
+        throw new UsageError('--lake chooses a lake of the stack: give --stack too.');
+      }
+      const region = await context.cognito().config.region();
+      return lakeFromOptions(given, region, required);
+    },
+    output: outputWriter(io, () => options().json === true),
+    progress: progressReporter(io),
+  };
+
+  registerUsersCommands(program, context);
+  return { program, context };
+}
+
+/** Runs the tool on the arguments after the program name; answers the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { program } = createProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; commander has already printed its message for anything else.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    const described = describeError(error);
+    io.stderr(`Error: ${described.message}\n`);
+    if (program.opts<GlobalOptions>().debug === true) {
+      io.stderr(`${error instanceof Error && error.stack ? error.stack : String(error)}\n`);
+      const metadata = (error as { $metadata?: unknown }).$metadata;
+      if (metadata !== undefined) io.stderr(`AWS: ${JSON.stringify(metadata)}\n`);
+    }
+    return described.exitCode;
+  }
+}
+
+if (require.main === module) {
+  void run(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
