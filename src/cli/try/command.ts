@@ -5,8 +5,8 @@
  */
 import Table from 'cli-table3';
 import type { Command } from 'commander' with { 'resolution-mode': 'import' };
-import type { DeployedLake } from '../../contracts/lake-outputs';
 import { runTryScenario, TryDependencies, TryError, TryReport } from './scenario';
+import type { DeployedLake } from '../../contracts/lake-outputs';
 
 /** What the command needs from the tool's frame, resolved once the arguments are parsed. */
 export interface TryCommandContext {

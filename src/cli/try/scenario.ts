@@ -15,7 +15,6 @@ import {
   ListUsersCommand,
   UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { DeployedLake } from '../../contracts/lake-outputs';
 import {
   ALL_SAMPLE_USERS,
   isSampleUserEmail,
@@ -28,6 +27,7 @@ import {
   TRY_INSTITUTE_B,
 } from './sample-users';
 import { signIn, SignInContext, SignInError, SignInSecrets } from './sign-in';
+import type { DeployedLake } from '../../contracts/lake-outputs';
 
 /** The answer of an HTTP request, as far as `try` reads it (a subset of the WHATWG `Response`). */
 export interface TryHttpResponse {
@@ -351,7 +351,7 @@ async function scenario(lake: DeployedLake, deps: TryDependencies): Promise<TryR
       const response = await deps.fetch(`${apiUrl}${path}`, {
         method,
         headers: {
-          'authorization': `Bearer ${token(user)}`,
+          authorization: `Bearer ${token(user)}`,
           ...(body === undefined ? {} : { 'content-type': 'x-application/hl7-v2+er7' }),
         },
         ...(body === undefined ? {} : { body }),

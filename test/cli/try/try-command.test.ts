@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { CaseResult, RunResult } from './support/try-harness';
 import { SAMPLE_USERS, TRY_EMAIL_DOMAIN } from '../../../src/cli/try/sample-users';
 import type { TryReport } from '../../../src/cli/try/scenario';
 import { BUCKET_NAME, READ_CLAIM } from '../../runtime/support/handler-environment';
-import type { CaseResult, RunResult } from './support/try-harness';
 
 /*
  * `try` end to end: the command on a real commander program, the REAL ingest and read handlers on a

@@ -34,9 +34,9 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   let b = ((base % modulus) + modulus) % modulus;
   let e = exponent;
   while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus;
+    if (e % 2n === 1n) result = (result * b) % modulus;
     b = (b * b) % modulus;
-    e >>= 1n;
+    e /= 2n;
   }
   return result;
 }
@@ -239,7 +239,8 @@ export class FakeUserPool {
       if (this.find(email)) {
         throw new UsernameExistsException({ message: 'An account with the given email already exists.', $metadata: { httpStatusCode: 400 } });
       }
-      const attributes = Object.fromEntries((input.UserAttributes ?? []).map((attribute: { Name?: string; Value?: string }) => [attribute.Name!, attribute.Value!]));
+      const attributes = Object.fromEntries((input.UserAttributes ?? [])
+        .map((attribute: { Name?: string; Value?: string }) => [attribute.Name!, attribute.Value!]));
       const user: FakeUser = {
         username: randomUUID(),
         attributes: { ...attributes, email },
@@ -291,10 +292,11 @@ export class FakeUserPool {
       const bigB = (K * modPow(G, x, N) + modPow(G, b, N)) % N;
       const secretBlock = randomBytes(64).toString('base64');
       const session = this.newSession({ user, expects: 'PASSWORD_VERIFIER', srp: { user, b, bigB, salt, secretBlock } });
-      this.sessions.get(session)!.srp = { user, b, bigB, salt, secretBlock };
       return {
         ChallengeName: 'PASSWORD_VERIFIER',
-        ChallengeParameters: { SALT: salt, SRP_B: bigB.toString(16), SECRET_BLOCK: secretBlock, USER_ID_FOR_SRP: user.username, USERNAME: user.username },
+        ChallengeParameters: {
+          SALT: salt, SRP_B: bigB.toString(16), SECRET_BLOCK: secretBlock, USER_ID_FOR_SRP: user.username, USERNAME: user.username,
+        },
         Session: session,
       };
     });
@@ -318,7 +320,9 @@ export class FakeUserPool {
           user.status = 'CONFIRMED';
           return this.afterNewPassword(user);
         case 'MFA_SETUP':
-          if (!session.totpVerified) throw new NotAuthorizedException({ message: 'MFA is not set up.', $metadata: { httpStatusCode: 400 } });
+          if (!session.totpVerified) {
+            throw new NotAuthorizedException({ message: 'MFA is not set up.', $metadata: { httpStatusCode: 400 } });
+          }
           return this.tokens(user);
         case 'SOFTWARE_TOKEN_MFA':
           await this.checkTotp(user, user.totpSecret!, responses.SOFTWARE_TOKEN_MFA_CODE);

@@ -65,7 +65,7 @@ export async function startLocalApi(clientId: string): Promise<LocalApi> {
         return;
       }
       const headers = {
-        'authorization': authorization,
+        authorization: authorization,
         ...(request.headers['content-type'] ? { 'content-type': request.headers['content-type'] } : {}),
       };
       if (request.method === 'POST' && path === '/messages') {
