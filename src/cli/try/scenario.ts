@@ -334,6 +334,11 @@ async function scenario(lake: DeployedLake, deps: TryDependencies): Promise<TryR
       if (error instanceof SignInError) {
         throw new TryError(`${error.message} ${cleanupHint()}`);
       }
+      if (awsErrorName(error) === 'NotAuthorizedException') {
+        // Here Cognito refuses the user's sign-in, not the administrator's credentials.
+        throw new TryError(`Cognito refused the sign-in of ${entry.user.email} (NotAuthorizedException: ${(error as Error).message}). `
+          + `The lake's app client must allow SRP sign-in. ${cleanupHint()}`);
+      }
       throw awsFailure(error, `signing in ${entry.user.email}`, cleanupHint());
     }
   }
