@@ -93,9 +93,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       coverageReporters: ['text-summary'],
       // commander is an ECMAScript module only: jest (CommonJS) needs it transformed (test/cli/support).
-      transformIgnorePatterns: ['/node_modules/(?!commander/)'],
+      // commander and the TOTP library's hash and base32 modules are ECMAScript modules only.
+      transformIgnorePatterns: ['/node_modules/(?!(commander|@scure/base|@noble/hashes)/)'],
       transform: {
-        '^.+/node_modules/commander/.+\\.js$': new javascript.Transform('<rootDir>/test/cli/support/esm-to-commonjs.js'),
+        '^.+/node_modules/(commander|@scure/base|@noble/hashes)/.+\\.js$': new javascript.Transform('<rootDir>/test/cli/support/esm-to-commonjs.js'),
       },
     },
   },

@@ -6,6 +6,7 @@
  * Bundled with esbuild into assets/cli/main/index.js (the package's `bin`), so it adds no runtime
  * dependency to the library. `run` is the whole tool, in process: tests call it with collected output.
  */
+import { randomBytes } from 'node:crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { Command, CommanderError, InvalidArgumentError } from './commander';
@@ -13,6 +14,7 @@ import { ExitCode, UsageError, type CliContext, type CliIo, type GlobalOptions, 
 import { describeError } from './errors';
 import { lakeFromOptions, lakeFromStack } from './lake';
 import { outputWriter, progressReporter } from './output';
+import { registerTryCommand } from './try/command';
 import { registerUsersCommands } from './users/users';
 
 function parseSeconds(value: string): number {
@@ -23,7 +25,9 @@ function parseSeconds(value: string): number {
 }
 
 /** The program with its global options and every command. */
-export function createProgram(io: CliIo): { program: Command; context: CliContext } {
+export function createProgram(io: CliIo): { program: Command; context: CliContext; exitCode: () => number } {
+  // A command that reports its own outcome (try prints a table, then fails if a step did not match) sets this.
+  let commandExitCode: number = ExitCode.OK;
   const program = new Command('cdk-health-data-lake')
     .description('Operate a deployed HealthDataLake: its institute users and a replay of the seed scenario.')
     .option('--stack <name>', 'the CloudFormation stack that holds the lake (read from its outputs)')
@@ -77,15 +81,32 @@ export function createProgram(io: CliIo): { program: Command; context: CliContex
   };
 
   registerUsersCommands(program, context);
-  return { program, context };
+  registerTryCommand(program, async () => {
+    const lake = await context.resolveLake(['apiUrl', 'userPoolId', 'userPoolClientId', 'identityPoolId', 'bucketName',
+      'lakeName', 'readClaim', 'writeClaim', 'revocationDelaySeconds']);
+    return {
+      lake: { ...lake, region: lake.region ?? await context.cognito().config.region() },
+      json: options().json === true,
+      out: io.stdout,
+      err: io.stderr,
+      deps: {
+        cognito: context.cognito(),
+        fetch: (url, init) => fetch(url, init),
+        clock: { now: () => new Date(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+        random: (size) => randomBytes(size),
+        progress: (line) => io.stderr(`${line}\n`),
+      },
+    };
+  }, (code) => { commandExitCode = code; });
+  return { program, context, exitCode: () => commandExitCode };
 }
 
 /** Runs the tool on the arguments after the program name; answers the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { program } = createProgram(io);
+  const { program, exitCode } = createProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return ExitCode.OK;
+    return exitCode();
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; commander has already printed its message for anything else.

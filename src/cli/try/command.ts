@@ -68,13 +68,18 @@ export type TryCommandProgram = Pick<Command, 'command'>;
  * options `--stack`, `--region`, `--json`, ... are parsed) and gives the lake, the AWS clients and
  * where to print. The exit code is set on `process.exitCode`.
  */
-export function registerTryCommand(program: TryCommandProgram, resolve: () => Promise<TryCommandContext>): Command {
+export function registerTryCommand(
+  program: TryCommandProgram,
+  resolve: () => Promise<TryCommandContext>,
+  /** Where the command's exit code goes (the tool's `run` answers it). @default sets `process.exitCode` */
+  exit: (code: number) => void = (code) => { process.exitCode = code; },
+): Command {
   return program
     .command('try')
     .description('Replay the lake\'s scenario: create sample users of two institutes, sign them in, '
       + 'send and read sample messages, and print for each step the expected and the actual outcome.')
     .option('--cleanup', 'delete the users an earlier try created (emails try-<role>@try.health-data-lake.invalid); stored messages stay', false)
     .action(async (options: { cleanup?: boolean }) => {
-      process.exitCode = await runTryCommand({ cleanup: options.cleanup === true }, await resolve());
+      exit(await runTryCommand({ cleanup: options.cleanup === true }, await resolve()));
     });
 }
