@@ -114,6 +114,17 @@ describe('GIVEN the README', () => {
     expect(allowed).toContainEqual({ 'Fn::GetAtt': [expect.stringMatching(/AccessRole/), 'Arn'] });
   });
 
+  test('THEN its events example sends exactly the lake\'s stored-message events to the encrypted queue, with nothing unacknowledged', () => {
+    const example = snippetUnder('## Events of stored messages');
+    const [stack] = runSnippet(example);
+    const template = Template.fromStack(stack).toJSON();
+    const rules = Object.values(template.Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Properties.EventPattern).toMatchObject({ 'source': ['aws.s3'], 'detail-type': ['Object Created'] });
+    expect(rules[0].Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^Events/), 'Arn'] } })]);
+    expect(unacknowledgedFindings(stack)).toEqual([]);
+  });
+
   test('THEN its opt-out example leaves no unacknowledged finding and no warning of the opt-outs', () => {
     const example = snippetUnder('### Opt-outs stay visible');
     const [stack] = runSnippet(example);
