@@ -522,6 +522,7 @@ export class HealthDataLake extends Construct {
     for (const reader of props.messageReaders ?? []) this.grantReadMessages(reader);
 
     // API: the front door.
+    const ttlSeconds = credentialCacheTtlSeconds(props.credentialCacheTtl);
     const messageApi = new MessageApi(this, 'Api', {
       lakeName: this.lakeName,
       userPool: this.userPool,
@@ -531,7 +532,7 @@ export class HealthDataLake extends Construct {
       readClaim: this.readClaim,
       writeClaim: this.writeClaim,
       maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      credentialCacheTtlSeconds: credentialCacheTtlSeconds(props.credentialCacheTtl),
+      credentialCacheTtlSeconds: ttlSeconds,
       throttlingRateLimit: props.throttlingRateLimit ?? 50,
       throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
       cors: props.cors,
@@ -558,7 +559,7 @@ export class HealthDataLake extends Construct {
         lakeName: this.lakeName,
         readClaim: this.readClaim,
         writeClaim: this.writeClaim,
-        revocationDelaySeconds: Tokenization.stringifyNumber(credentialCacheTtlSeconds(props.credentialCacheTtl)),
+        revocationDelaySeconds: Tokenization.stringifyNumber(ttlSeconds),
       });
     }
   }
