@@ -20,6 +20,7 @@ import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import { addLakeOutputs, lakeNameOf } from './lake-identity';
+import { firstResourceOf, stampLakeResources } from './lake-metadata';
 import { checkAttributeNames, checkLakeProps } from './prop-rules';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
@@ -548,6 +549,33 @@ export class HealthDataLake extends Construct {
     this.apiUrl = messageApi.api.apiEndpoint;
     this.ingestFunction = messageApi.ingestFunction;
     this.readFunction = messageApi.readFunction;
+
+    // Metadata that lets a reader of the template alone (the compliance report) find the lake's parts.
+    stampLakeResources(this, this.lakeName, {
+      'user-pool': this.userPool,
+      'app-client': this.userPoolClient,
+      'identity-pool': this.identityPool,
+      'identity-pool-roles': firstResourceOf(identityPool, 'AWS::Cognito::IdentityPoolRoleAttachment'),
+      'institute-role': this.instituteAccessRole,
+      'institute-policy': access.policy,
+      'data-bucket': this.bucket,
+      'data-bucket-policy': this.bucket.policy,
+      'data-key': this.encryptionKey,
+      'access-log-bucket': this.serverAccessLogsBucket,
+      'logs-key': this.logsKey,
+      'vpc': this.vpc,
+      'flow-log': firstResourceOf(this.vpc, 'AWS::EC2::FlowLog') ?? firstResourceOf(this, 'AWS::EC2::FlowLog'),
+      's3-endpoint': this.s3Endpoint,
+      'cognito-identity-endpoint': this.cognitoIdentityEndpoint,
+      'api': this.api,
+      'api-stage': firstResourceOf(this.api, 'AWS::ApiGatewayV2::Stage'),
+      'api-access-logs': messageApi.accessLogGroup,
+      'authorizer': firstResourceOf(this.api, 'AWS::ApiGatewayV2::Authorizer'),
+      'ingest-function': this.ingestFunction,
+      'ingest-role': this.ingestFunction.role,
+      'read-function': this.readFunction,
+      'read-role': this.readFunction.role,
+    });
 
     if (props.createOutputs) {
       addLakeOutputs(this, {
