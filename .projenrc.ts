@@ -1,6 +1,9 @@
 import * as fs from 'fs';
 import { awscdk, DependencyType, javascript } from 'projen';
 
+/** The IAM policy simulator (AGPL-3.0) of the tool's `report`: a development dependency, never shipped. */
+const IAM_SIMULATOR = '@cloud-copilot/iam-simulate';
+
 // The oldest aws-cdk-lib and constructs the library works with: the peer dependencies are ^ these.
 // aws-cdk-lib 2.270.0 is the first whose Validations.acknowledge() also acknowledges the construct's
 // warnings (Annotations.addWarningV2: the MFA / threat protection opt-outs, the network warnings); 2.269.0
@@ -54,7 +57,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     `aws-cdk-lib@${CDK_VERSION}`,
     'cdk-nag@^3.0.2',
-    '@cloud-copilot/iam-simulate@^0.1.173',
+    `${IAM_SIMULATOR}@^0.1.173`,
     'fast-check@^4.10.2',
     'aws-sdk-client-mock@^4.1.0',
     '@aws-sdk/client-s3@^3.1164.0',
@@ -136,7 +139,9 @@ for (const file of handlerEntrypoints) {
 project.bundler.addBundle('src/cli/main.ts', {
   target: 'node20',
   platform: 'node',
-  externals: [],
+  // The IAM policy simulator of `report` is AGPL-3.0: never bundled, loaded at run time from the
+  // reviewer's own installation (see the optional peer dependency below).
+  externals: [IAM_SIMULATOR],
   sourcemap: false,
   minify: true,
   executable: true,
@@ -145,6 +150,10 @@ project.bundler.addBundle('src/cli/main.ts', {
   tsconfigPath: project.tsconfigDev.fileName,
 });
 project.addBins({ 'cdk-health-data-lake': 'assets/cli/main/index.js' });
+// `report` needs the simulator, which the reviewer installs (README, "Compliance review"). It is
+// declared optional for package managers, but not under peerDependencies: jsii would require a jsii
+// assembly of every peer dependency, and the package must stay free of copyleft dependencies.
+project.package.addField('peerDependenciesMeta', { [IAM_SIMULATOR]: { optional: true } });
 // The tool's sources are bundled, not compiled by jsii: they are no part of the library's API, and
 // commander (an ECMAScript module) is loaded in a way only the bundle and the tests resolve.
 project.eslint?.allowDevDeps('src/cli/**/*.ts');

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { synthesizeExample } from './app';
+import { exampleReport, writeExampleReport } from './compliance';
 
 const outdir = path.join(__dirname, 'cdk.out');
 const summary = synthesizeExample(outdir);
@@ -23,3 +24,13 @@ console.log(`${summary.acknowledgements.length} findings acknowledged inside the
 for (const [reason, { rules, paths }] of byReason) {
   console.log(`  - ${[...rules].join(', ')} (${paths.size} construct${paths.size === 1 ? '' : 's'}):\n      ${reason}`);
 }
+
+// The compliance report a reviewer reads, from the assembly just written (docs/compliance).
+void exampleReport(outdir).then(({ report, files }) => {
+  const written = writeExampleReport(path.join(__dirname, '..'), files);
+  console.log(`\nCompliance report (npx cdk-health-data-lake report ${path.relative(process.cwd(), outdir)}): verdict ${report.verdict}, `
+    + `${report.findings.length} findings. Written to ${written.join(' and ')}.`);
+}, (error: unknown) => {
+  console.error(`The compliance report of the example failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

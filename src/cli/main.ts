@@ -14,6 +14,7 @@ import { ExitCode, UsageError, type CliContext, type CliIo, type GlobalOptions, 
 import { describeError } from './errors';
 import { lakeFromOptions, lakeFromStack } from './lake';
 import { outputWriter, progressReporter } from './output';
+import { registerReportCommand } from './report/command';
 import { registerTryCommand } from './try/command';
 import { registerUsersCommands } from './users/users';
 
@@ -29,7 +30,7 @@ export function createProgram(io: CliIo): { program: Command; context: CliContex
   // A command that reports its own outcome (try prints a table, then fails if a step did not match) sets this.
   let commandExitCode: number = ExitCode.OK;
   const program = new Command('cdk-health-data-lake')
-    .description('Operate a deployed HealthDataLake: its institute users and a replay of the seed scenario.')
+    .description('Operate a deployed HealthDataLake (its institute users, a replay of the seed scenario) and report on a synthesized one.')
     .option('--stack <name>', 'the CloudFormation stack that holds the lake (read from its outputs)')
     .option('--lake <prefix>', 'the lake\'s output prefix (its construct id), when the stack holds several lakes')
     .option('--user-pool-id <id>', 'the lake\'s user pool, instead of --stack')
@@ -98,6 +99,7 @@ export function createProgram(io: CliIo): { program: Command; context: CliContex
       },
     };
   }, (code) => { commandExitCode = code; });
+  registerReportCommand(program, context, io, (code) => { commandExitCode = code; });
   return { program, context, exitCode: () => commandExitCode };
 }
 

@@ -1,0 +1,232 @@
+/**
+ * Reading what `cdk synth` wrote: the templates of a cloud assembly (its stacks, the stacks of its
+ * stages, their nested stacks) or one template file, with the assembly's validation report and the
+ * acknowledgements its metadata records. Only files are read: no AWS account, no CDK app.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CliError, UsageError } from '../context';
+import type { NagAcknowledgement, StackTemplate, TemplateJson } from './model';
+
+/** The file aws-cdk-lib writes beside the templates when validation plugins (cdk-nag packs) run. */
+export const VALIDATION_REPORT_FILE = 'validation-report.json';
+
+/** A validation report as aws-cdk-lib writes it (the fields the compliance report reads). */
+export interface ValidationReportJson {
+  readonly pluginReports?: ReadonlyArray<{
+    readonly pluginName: string;
+    readonly violations?: ReadonlyArray<ValidationViolationJson>;
+    readonly suppressedViolations?: ReadonlyArray<ValidationViolationJson & { readonly reason?: string }>;
+  }>;
+}
+
+/** One violation of a validation report. */
+export interface ValidationViolationJson {
+  readonly ruleName: string;
+  readonly description?: string;
+  readonly severity?: string;
+  readonly customSeverity?: string;
+  readonly violatingConstructs?: ReadonlyArray<{
+    readonly constructPath?: string;
+    readonly cloudFormationResource?: { readonly templatePath?: string; readonly logicalId?: string };
+  }>;
+}
+
+/** What the report reads from the input. */
+export interface Assembly {
+  /** The templates, sorted by file. */
+  readonly stacks: readonly StackTemplate[];
+  /** The validation report, with its path relative to the input folder; absent when the assembly has none. */
+  readonly validationReport?: { readonly file: string; readonly json: ValidationReportJson };
+  /** The acknowledgements recorded in the assembly's metadata, sorted. */
+  readonly acknowledgements: readonly NagAcknowledgement[];
+  /** Construct path (without the leading `/`) to the template file and logical id of its resource. */
+  readonly resourcesByPath: ReadonlyMap<string, { readonly file: string; readonly logicalId: string }>;
+}
+
+interface ManifestJson {
+  readonly artifacts?: Record<string, {
+    readonly type: string;
+    readonly displayName?: string;
+    readonly properties?: { readonly templateFile?: string; readonly directoryName?: string };
+    readonly metadata?: Record<string, MetadataEntry[]>;
+    readonly additionalMetadataFile?: string;
+  }>;
+}
+
+interface MetadataEntry {
+  readonly type: string;
+  readonly data?: unknown;
+}
+
+const MANIFEST_FILE = 'manifest.json';
+
+/**
+ * Reads a cloud assembly folder (`cdk.out`) or one template file. A template file inside an
+ * assembly folder is read with that folder's validation report and metadata.
+ */
+export function readAssembly(input: string): Assembly {
+  const stat = statOrUndefined(input);
+  if (!stat) {
+    throw new UsageError(`${input} does not exist: give the cdk.out folder that \`cdk synth\` wrote, or one of its *.template.json files.`);
+  }
+  if (stat.isDirectory()) {
+    if (!statOrUndefined(path.join(input, MANIFEST_FILE))) {
+      throw new CliError(`${input} is not a cloud assembly (it has no ${MANIFEST_FILE}): give the cdk.out folder that \`cdk synth\` wrote, or a template file.`);
+    }
+    return readAssemblyFolder(input);
+  }
+  const template = readTemplateFile(input);
+  const folder = path.dirname(input);
+  if (statOrUndefined(path.join(folder, MANIFEST_FILE))) {
+    // A template of an assembly: keep that template only, with what the assembly records about it.
+    const assembly = readAssemblyFolder(folder);
+    const file = path.basename(input);
+    const stacks = assembly.stacks.filter((stack) => stack.file === file);
+    return { ...assembly, stacks: stacks.length > 0 ? stacks : [{ stackName: stackNameOfFile(file), file, template }] };
+  }
+  return {
+    stacks: [{ stackName: stackNameOfFile(path.basename(input)), file: path.basename(input), template }],
+    acknowledgements: [],
+    resourcesByPath: new Map(),
+  };
+}
+
+function readAssemblyFolder(root: string): Assembly {
+  const stacks: StackTemplate[] = [];
+  const acknowledgements: NagAcknowledgement[] = [];
+  const resourcesByPath = new Map<string, { file: string; logicalId: string }>();
+
+  const visit = (relativeDir: string) => {
+    const dir = path.join(root, relativeDir);
+    const manifest = readJson(path.join(dir, MANIFEST_FILE)) as ManifestJson;
+    for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {
+      if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
+        visit(path.join(relativeDir, artifact.properties.directoryName));
+        continue;
+      }
+      if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
+      const metadata: Record<string, MetadataEntry[]> = {
+        ...artifact.metadata,
+        ...artifact.additionalMetadataFile ? readJson(path.join(dir, artifact.additionalMetadataFile)) as Record<string, MetadataEntry[]> : {},
+      };
+      const stackName = artifact.displayName ?? artifactId;
+      const templateFiles = new Map<string, string>([[artifact.properties.templateFile, stackName]]);
+      // Nested stacks: their templates are files of the assembly, named in the parent's metadata.
+      for (const [constructPath, entries] of Object.entries(metadata)) {
+        for (const entry of entries) {
+          if (entry.type === 'aws:cdk:templateFile' && typeof entry.data === 'string' && !templateFiles.has(entry.data)) {
+            templateFiles.set(entry.data, constructPath.replace(/^\//, ''));
+          }
+        }
+      }
+      for (const [templateFile, name] of templateFiles) {
+        const file = path.join(relativeDir, templateFile);
+        stacks.push({ stackName: name, file, template: readTemplateFile(path.join(root, file)) });
+      }
+      collectMetadata(metadata, relativeDir, acknowledgements, resourcesByPath);
+    }
+  };
+  visit('');
+
+  const reportPath = path.join(root, VALIDATION_REPORT_FILE);
+  const validationReport = statOrUndefined(reportPath)
+    ? { file: VALIDATION_REPORT_FILE, json: readJson(reportPath) as ValidationReportJson }
+    : undefined;
+  return {
+    stacks: stacks.sort((a, b) => a.file.localeCompare(b.file)),
+    validationReport,
+    acknowledgements: dedupe(acknowledgements).sort((a, b) =>
+      a.constructPath.localeCompare(b.constructPath) || a.rule.localeCompare(b.rule)),
+    resourcesByPath,
+  };
+}
+
+/** Acknowledgements (rule, reason, where) and the logical id of every resource, from a stack's metadata. */
+function collectMetadata(
+  metadata: Record<string, MetadataEntry[]>,
+  relativeDir: string,
+  acknowledgements: NagAcknowledgement[],
+  resourcesByPath: Map<string, { file: string; logicalId: string }>,
+): void {
+  // The template of a construct path: the nearest ancestor that names one (the stack or a nested stack).
+  const templateOf = new Map<string, string>();
+  for (const [constructPath, entries] of Object.entries(metadata)) {
+    for (const entry of entries) {
+      if (entry.type === 'aws:cdk:templateFile' && typeof entry.data === 'string') templateOf.set(constructPath, entry.data);
+    }
+  }
+  const fileFor = (constructPath: string): string | undefined => {
+    for (let at = constructPath; at.length > 0; at = at.slice(0, Math.max(0, at.lastIndexOf('/')))) {
+      const file = templateOf.get(at);
+      if (file) return path.join(relativeDir, file);
+    }
+    return undefined;
+  };
+  for (const [constructPath, entries] of Object.entries(metadata)) {
+    for (const entry of entries) {
+      if (entry.type === 'aws:cdk:acknowledged-rules' && entry.data && typeof entry.data === 'object') {
+        for (const [rule, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          acknowledgements.push({
+            // aws-cdk-lib writes `Annotation::` (older releases `annotation::`) before the rules of annotation-based plugins.
+            rule: rule.replace(/^annotation::/i, ''),
+            reason: String(reason),
+            constructPath: constructPath.replace(/^\//, ''),
+          });
+        }
+      }
+      if (entry.type === 'aws:cdk:logicalId' && typeof entry.data === 'string') {
+        const file = fileFor(constructPath);
+        if (file) resourcesByPath.set(constructPath.replace(/^\//, ''), { file, logicalId: entry.data });
+      }
+    }
+  }
+}
+
+function readTemplateFile(file: string): TemplateJson {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new CliError(`${file} is not a CloudFormation template: it is not JSON (the report reads the JSON templates that \`cdk synth\` writes into cdk.out).`);
+    }
+    throw new CliError(`${file} cannot be read: ${(error as Error).message}.`, { cause: error });
+  }
+  const resources = (json as { Resources?: unknown } | null)?.Resources;
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
+    throw new CliError(`${file} is not a CloudFormation template: it has no Resources section.`);
+  }
+  return json as TemplateJson;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${file} cannot be read as JSON: ${(error as Error).message}.`, { cause: error });
+  }
+}
+
+function statOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function stackNameOfFile(file: string): string {
+  return file.replace(/\.(nested\.)?template\.json$/, '').replace(/\.json$/, '');
+}
+
+function dedupe(acknowledgements: NagAcknowledgement[]): NagAcknowledgement[] {
+  const seen = new Set<string>();
+  return acknowledgements.filter((ack) => {
+    const key = JSON.stringify([ack.constructPath, ack.rule, ack.reason]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
