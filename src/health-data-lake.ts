@@ -568,7 +568,7 @@ export class HealthDataLake extends Construct {
       's3-endpoint': this.s3Endpoint,
       'cognito-identity-endpoint': this.cognitoIdentityEndpoint,
       'api': this.api,
-      'api-stage': firstResourceOf(this.api, 'AWS::ApiGatewayV2::Stage'),
+      'api-stage': firstResourceOf(messageApi, 'AWS::ApiGatewayV2::Stage'),
       'api-access-logs': messageApi.accessLogGroup,
       'authorizer': firstResourceOf(this.api, 'AWS::ApiGatewayV2::Authorizer'),
       'ingest-function': this.ingestFunction,

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthesizeExample } from '../example/app';
+import { EXAMPLE_REPORT_DIR, exampleReport } from '../example/compliance';
 
 describe('GIVEN the example app', () => {
   test('WHEN it is synthesized with the compliance packs THEN it succeeds and the summary describes the lake', () => {
@@ -23,5 +24,19 @@ describe('GIVEN the example app', () => {
     expect(summary.compliancePacks).toEqual(['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5']);
     expect(summary.acknowledgements.length).toBeGreaterThan(0);
     for (const ack of summary.acknowledgements) expect(ack.reason.length).toBeGreaterThan(40);
+  });
+});
+
+describe('GIVEN the committed compliance report of the example (docs/compliance)', () => {
+  test('WHEN the example is synthesized and reported again THEN the report is exactly the committed one', async () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-example-report-'));
+    synthesizeExample(outdir);
+    const { report, files } = await exampleReport(outdir);
+    expect(report.verdict).toBe('pass');
+    for (const [name, text] of Object.entries(files)) {
+      const committed = fs.readFileSync(path.join(__dirname, '..', EXAMPLE_REPORT_DIR, name), 'utf8');
+      // On a difference: run `npx projen example` and commit docs/compliance.
+      expect(text).toEqual(committed);
+    }
   });
 });

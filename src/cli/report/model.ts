@@ -4,6 +4,7 @@
  * template gives the same report, byte for byte.
  */
 import type { LakePart } from '../../contracts/lake-metadata';
+import type { FrameworkCoverage } from './frameworks';
 
 /** A CloudFormation template as JSON. */
 export interface TemplateJson {
@@ -124,6 +125,8 @@ export interface LakeReport {
   readonly file: string;
   readonly accessMatrix: AccessMatrix;
   readonly controls: readonly Control[];
+  /** Per HIPAA 164.312 and NIST 800-53 r5 citation: the lake's controls that support it, and the operator's part. */
+  readonly frameworks: readonly FrameworkCoverage[];
 }
 
 /** One finding of a cdk-nag pack (or of another validation plugin). */

@@ -4,6 +4,7 @@
  */
 import { CliError } from '../context';
 import type { Assembly } from './assembly';
+import { frameworkCoverage } from './frameworks';
 import { findLakes } from './lakes';
 import type { AccessMatrix, ComplianceReport, Control, LakeInTemplate, LakeReport, NagSection } from './model';
 import { nagSection } from './nag';
@@ -33,12 +34,14 @@ export async function buildReport(input: string, assembly: Assembly, analysis: L
   const lakes: LakeReport[] = [];
   for (const lake of found) {
     analysis.onLake?.(lake);
+    const controls = analysis.controls(lake);
     lakes.push({
       name: lake.name,
       stackName: lake.stack.stackName,
       file: lake.stack.file,
       accessMatrix: await analysis.accessMatrix(lake),
-      controls: analysis.controls(lake),
+      controls,
+      frameworks: frameworkCoverage(controls),
     });
   }
   const nag = nagSection(assembly);

@@ -60,6 +60,11 @@ function lakeSection(lake: LakeReport): string {
       + `<li>Policies evaluated: ${matrix.policies.map((policy) => `<code>${esc(policy)}</code>`).join(', ')}.</li></ul>`,
     '<h3>Controls</h3>',
     `<table><tr><th>Control</th><th>Status</th><th>Evidence</th><th>HIPAA</th><th>NIST 800-53 r5</th></tr>${controls.join('')}</table>`,
+    '<h3>HIPAA and NIST 800-53 mapping</h3>',
+    `<table><tr><th>Requirement</th><th>Controls</th><th>The operator's part</th></tr>${lake.frameworks.map((citation) =>
+      `<tr><td>${citation.framework === 'HIPAA' ? '45 CFR ' : 'NIST '}${esc(citation.id)} ${esc(citation.title)}</td>`
+      + `<td>${citation.controls.map((control) => `${esc(control.title)} (<span class="${control.status}">${esc(control.status)}</span>)`).join('<br>')
+        || 'none in the template'}</td><td>${esc(citation.operatorResponsibility)}</td></tr>`).join('')}</table>`,
   ].join('\n');
 }
 

@@ -89,6 +89,15 @@ function lakeSection(lake: LakeReport): string[] {
     }
     lines.push('');
   }
+  lines.push('### HIPAA and NIST 800-53 mapping', '',
+    'For each requirement: the controls of this lake that support it (with their status), and what remains the operator\'s responsibility.', '',
+    '| Requirement | Controls | The operator\'s part |', '|---|---|---|');
+  for (const citation of lake.frameworks) {
+    const controls = citation.controls.map((control) => `${escapeCell(control.title)} (${statusText(control.status)})`).join('<br>');
+    lines.push(`| ${citation.framework === 'HIPAA' ? '45 CFR ' : 'NIST '}${citation.id} ${escapeCell(citation.title)} | `
+      + `${controls || 'none in the template'} | ${escapeCell(citation.operatorResponsibility)} |`);
+  }
+  lines.push('');
   return lines;
 }
 
