@@ -26,6 +26,7 @@ import {
 } from './policy-simulation';
 import { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from '../../contracts/principal-tags';
 import { RECEIVED_STATE, SOURCE_TAG, STATE_TAG } from '../../runtime/handler-environment';
+import { CliError } from '../context';
 
 /** The institutes the matrix speaks of. */
 const INSTITUTE_A = 'A';
@@ -248,8 +249,8 @@ export function expectedDecision(caller: MatrixCallerId, operation: MatrixOperat
   return definition.allowed.includes(operation) ? 'allowed' : 'denied';
 }
 
-/** A template of a lake that the matrix cannot evaluate (a part it needs is missing or unreadable). */
-export class AccessMatrixError extends Error {
+/** A template of a lake that the matrix cannot evaluate (a part it needs is missing or unreadable): exit code 1. */
+export class AccessMatrixError extends CliError {
   constructor(message: string) {
     super(message);
     this.name = 'AccessMatrixError';

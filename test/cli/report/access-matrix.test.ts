@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HealthDataLake, HealthDataLakeProps } from '../../../src';
 import {
+  AccessMatrixError,
   evaluateAccessMatrix,
   expectedDecision,
   MATRIX_CALLER_IDS,
@@ -366,5 +367,30 @@ describe('GIVEN the default lake\'s template weakened on purpose', () => {
     const before = JSON.stringify(lake.stack.template);
     weakened(lake, (template) => withoutSid(statementsOf(template, parts['institute-policy']), 'DenyOutsideTheLakeApi'));
     expect(JSON.stringify(lake.stack.template)).toBe(before);
+  });
+});
+
+describe('GIVEN a lake the matrix cannot evaluate', () => {
+  test('WHEN the institute role is not marked in the lake\'s metadata THEN the evaluation fails with a sentence that names the lake and what to do', async () => {
+    const lake = lakeWith();
+    const parts = { ...lake.parts };
+    delete parts['institute-role'];
+
+    const attempt = evaluateAccessMatrix({ ...lake, parts });
+
+    await expect(attempt).rejects.toBeInstanceOf(AccessMatrixError);
+    await expect(attempt).rejects.toThrow(`Lake.template.json: the lake ${lake.name} has no institute-role in its metadata, so its access matrix cannot be evaluated; `
+      + 'synthesize the app again with this release of cdk-health-data-lake.');
+  });
+
+  test('WHEN an imported bucket is not named in the institute role\'s policy THEN the evaluation fails with a sentence that says so', async () => {
+    const lake = lakeWith((stack) => ({
+      bucket: s3.Bucket.fromBucketName(stack, 'ImportedBucket', 'existing-lake'),
+      encryptionKey: kms.Key.fromKeyArn(stack, 'ImportedKey', `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`),
+    }));
+    const weak = weakened(lake, (template) => withoutSid(statementsOf(template, lake.parts['institute-policy']), 'ReadOwnInstituteMessages'));
+
+    await expect(evaluateAccessMatrix(weak)).rejects.toThrow(new AccessMatrixError(
+      'The lake\'s data bucket is neither in the template nor named in the institute role\'s policy (an allow of s3:GetObject), so its access matrix cannot be evaluated.'));
   });
 });
