@@ -1,10 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from '../contracts/principal-tags';
 import { RECEIVED_STATE, SOURCE_TAG, STATE_TAG } from '../runtime/handler-environment';
 
-/** The principal tag (mapped from the user's custom attribute) that names the institute a caller may read. */
-export const READ_PRINCIPAL_TAG = 'read';
-/** The principal tag (mapped from the user's custom attribute) that names the institute a caller may write for. */
-export const WRITE_PRINCIPAL_TAG = 'write';
+export { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG };
 
 const READ_INSTITUTE = `\${aws:PrincipalTag/${READ_PRINCIPAL_TAG}}`;
 const WRITE_INSTITUTE = `\${aws:PrincipalTag/${WRITE_PRINCIPAL_TAG}}`;

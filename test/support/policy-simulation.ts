@@ -1,252 +1,38 @@
-import { allowedContextKeysForRequest, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import {
+  lakePoliciesFromTemplate,
+  LakePolicySimulator as TemplatePolicySimulator,
+  LakeResourceIds,
+  SIMULATED_DEPLOYMENT,
+  simulatedEnvironment,
+} from '../../src/cli/report/policy-simulation';
 
 /**
- * Policy as code: evaluate the IAM policies of a SYNTHESIZED template with an IAM policy simulator
- * (`@cloud-copilot/iam-simulate`), so that the tests prove what CloudFormation would deploy, not
- * what the TypeScript that builds the policy intends.
+ * Policy as code for the tests: the simulator of src/cli/report/policy-simulation.ts (which reads
+ * the policies of a SYNTHESIZED template and evaluates them with `@cloud-copilot/iam-simulate`),
+ * started from a CDK stack and the constructs of a lake.
  */
-
-/** The simulator's decision for one request. */
-export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
-
-/** An IAM policy statement as it appears in a template once its intrinsics are resolved. */
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Principal?: unknown;
-  readonly NotPrincipal?: unknown;
-  readonly Action?: string | string[];
-  readonly NotAction?: string | string[];
-  readonly Resource?: string | string[];
-  readonly NotResource?: string | string[];
-  readonly Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-/** An IAM policy document once its intrinsics are resolved. */
-export interface PolicyDocument {
-  readonly Version?: string;
-  readonly Statement: PolicyStatement[];
-}
-
-/** The values CloudFormation would give the pseudo parameters and the resources' physical names. */
-export interface DeploymentEnvironment {
-  readonly account: string;
-  readonly region: string;
-  /** @default 'aws' */
-  readonly partition?: string;
-  /** @default 'amazonaws.com' */
-  readonly urlSuffix?: string;
-  /**
-   * Physical names (bucket name, key id, role name, ...) by logical id.
-   * @default - the logical id, lower-cased for buckets
-   */
-  readonly physicalNames?: Record<string, string>;
-}
-
-type TemplateJson = { Resources?: Record<string, { Type: string; Properties?: Record<string, any> }> };
-
-/**
- * Resolves the CloudFormation intrinsics that appear in IAM policies (`Ref`, `Fn::GetAtt ... Arn`,
- * `Fn::Join`, `Fn::Sub`, `Fn::Select`, `Fn::Split`) to the concrete strings CloudFormation would
- * produce. Anything it does not understand throws, so a policy is never evaluated half-resolved.
- */
-export class IntrinsicResolver {
-  private readonly partition: string;
-  private readonly urlSuffix: string;
-
-  constructor(private readonly template: TemplateJson, private readonly env: DeploymentEnvironment) {
-    this.partition = env.partition ?? 'aws';
-    this.urlSuffix = env.urlSuffix ?? 'amazonaws.com';
-  }
-
-  public resolve(value: unknown): any {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(item));
-    if (value === null || typeof value !== 'object') return value;
-    const object = value as Record<string, unknown>;
-    const keys = Object.keys(object);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'))) {
-      return this.resolveIntrinsic(keys[0], object[keys[0]]);
-    }
-    return Object.fromEntries(keys.map((key) => [key, this.resolve(object[key])]));
-  }
-
-  /** The physical name (what `Ref` returns for the resource types used in policies). */
-  public physicalName(logicalId: string): string {
-    const given = this.env.physicalNames?.[logicalId];
-    if (given) return given;
-    const type = this.resourceType(logicalId);
-    return type === 'AWS::S3::Bucket' ? logicalId.toLowerCase() : logicalId;
-  }
-
-  /** The ARN of a resource, as `Fn::GetAtt [logicalId, 'Arn']` would give it. */
-  public arn(logicalId: string): string {
-    const name = this.physicalName(logicalId);
-    const { account, region } = this.env;
-    const type = this.resourceType(logicalId);
-    switch (type) {
-      case 'AWS::S3::Bucket': return `arn:${this.partition}:s3:::${name}`;
-      case 'AWS::KMS::Key': return `arn:${this.partition}:kms:${region}:${account}:key/${name}`;
-      case 'AWS::IAM::Role': return `arn:${this.partition}:iam::${account}:role/${name}`;
-      case 'AWS::IAM::ManagedPolicy': return `arn:${this.partition}:iam::${account}:policy/${name}`;
-      case 'AWS::Lambda::Function': return `arn:${this.partition}:lambda:${region}:${account}:function:${name}`;
-      case 'AWS::Cognito::UserPool': return `arn:${this.partition}:cognito-idp:${region}:${account}:userpool/${name}`;
-      default: throw new Error(`IntrinsicResolver: no ARN rule for ${logicalId} (${type})`);
-    }
-  }
-
-  private resolveIntrinsic(name: string, argument: unknown): any {
-    switch (name) {
-      case 'Ref': return this.ref(String(argument));
-      case 'Fn::GetAtt': {
-        const [logicalId, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
-        if (attribute !== 'Arn') throw new Error(`IntrinsicResolver: Fn::GetAtt ${logicalId}.${attribute} is not supported`);
-        return this.arn(logicalId);
-      }
-      case 'Fn::Join': {
-        const [delimiter, parts] = argument as [string, unknown[]];
-        return (this.resolve(parts) as unknown[]).map(String).join(delimiter);
-      }
-      case 'Fn::Select': {
-        const [index, list] = argument as [number | string, unknown];
-        return (this.resolve(list) as unknown[])[Number(this.resolve(index))];
-      }
-      case 'Fn::Split': {
-        const [delimiter, source] = argument as [string, unknown];
-        return String(this.resolve(source)).split(delimiter);
-      }
-      case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(argument) ? argument as [string, Record<string, unknown>] : [String(argument), {}];
-        // `${!Literal}` stays `${Literal}`; IAM policy variables such as `${aws:PrincipalTag/x}` stay as they are.
-        return text.replace(/\$\{([^}]+)\}/g, (whole: string, reference: string) => {
-          if (reference.startsWith('!')) return `\${${reference.slice(1)}}`;
-          if (reference in variables) return String(this.resolve(variables[reference]));
-          if (reference.includes(':') && !reference.startsWith('AWS::')) return whole;
-          const [logicalId, attribute] = reference.split('.');
-          return attribute ? this.resolveIntrinsic('Fn::GetAtt', [logicalId, attribute]) : this.ref(logicalId);
-        });
-      }
-      default: throw new Error(`IntrinsicResolver: ${name} is not supported`);
-    }
-  }
-
-  private ref(logicalId: string): string {
-    switch (logicalId) {
-      case 'AWS::Partition': return this.partition;
-      case 'AWS::Region': return this.env.region;
-      case 'AWS::AccountId': return this.env.account;
-      case 'AWS::URLSuffix': return this.urlSuffix;
-      default: return this.physicalName(logicalId);
-    }
-  }
-
-  private resourceType(logicalId: string): string {
-    const resource = this.template.Resources?.[logicalId];
-    if (!resource) throw new Error(`IntrinsicResolver: no resource ${logicalId} in the template`);
-    return resource.Type;
-  }
-}
-
-/** The policies that decide a request of the lake's institute role (or of another role), taken from a template. */
-export interface LakePolicies {
-  /** ARN of the data bucket. */
-  readonly bucketArn: string;
-  /** ARN of the lake's KMS key. */
-  readonly keyArn: string;
-  /** ARN of the role whose sessions make the requests: by default the ABAC role the identity pool hands out. */
-  readonly roleArn: string;
-  /** Every identity policy attached to that role (managed and inline), by name. */
-  readonly identityPolicies: ReadonlyArray<{ readonly name: string; readonly policy: PolicyDocument }>;
-  /** The data bucket's bucket policy (its resource policy). */
-  readonly bucketPolicy?: PolicyDocument;
-  /** The key policy of the lake's KMS key (its resource policy). */
-  readonly keyPolicy?: PolicyDocument;
-  /** The VPC endpoint through which the role's S3 requests are meant to come, with its endpoint policy. */
-  readonly s3Endpoint?: { readonly id: string; readonly policy?: PolicyDocument };
-}
-
-/** A resource the template does not create (imported): its ARN as the template writes it. */
-export interface ImportedResource {
-  readonly arn: unknown;
-}
-
-/** Logical ids of the resources whose policies decide a request. */
-export interface LakeResourceIds {
-  /** The role whose sessions make the requests (the institute role, or another role to simulate). */
-  readonly role: string;
-  /** The data bucket; an imported one has no bucket policy in the template. */
-  readonly bucket: string | ImportedResource;
-  /** The data key; an imported one has no key policy in the template. */
-  readonly key: string | ImportedResource;
-  /** The S3 VPC endpoint, if the lake has one. */
-  readonly s3Endpoint?: string;
-}
-
-/**
- * Takes the policies of the lake out of a synthesized template: every `AWS::IAM::ManagedPolicy` and
- * `AWS::IAM::Policy` attached to the role, the bucket's `AWS::S3::BucketPolicy` and the key policy,
- * all with their intrinsics resolved.
- */
-export function lakePoliciesFromTemplate(template: TemplateJson, ids: LakeResourceIds, env: DeploymentEnvironment): LakePolicies {
-  const resolver = new IntrinsicResolver(template, env);
-  const resources = Object.entries(template.Resources ?? {});
-  const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value ?? null).includes(JSON.stringify({ Ref: logicalId }));
-
-  const identityPolicies = resources
-    .filter(([, r]) => ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy'].includes(r.Type) && refersTo(r.Properties?.Roles, ids.role))
-    .map(([logicalId, r]) => ({ name: logicalId, policy: resolver.resolve(r.Properties!.PolicyDocument) as PolicyDocument }));
-  const role = template.Resources?.[ids.role];
-  for (const [index, inline] of ((role?.Properties?.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>).entries()) {
-    identityPolicies.push({ name: `${ids.role}-inline-${index}-${inline.PolicyName}`, policy: resolver.resolve(inline.PolicyDocument) });
-  }
-  if (((role?.Properties?.ManagedPolicyArns ?? []) as unknown[]).length > 0) {
-    throw new Error('lakePoliciesFromTemplate: the role has ManagedPolicyArns (e.g. AWS managed policies) that a template cannot show');
-  }
-
-  const { bucket, key } = ids;
-  const bucketPolicies = typeof bucket === 'string'
-    ? resources.filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy' && refersTo(r.Properties?.Bucket, bucket))
-    : [];
-  if (bucketPolicies.length > 1) throw new Error('lakePoliciesFromTemplate: more than one bucket policy for the data bucket');
-  const keyPolicy = typeof key === 'string' ? template.Resources?.[key]?.Properties?.KeyPolicy : undefined;
-  const endpointPolicy = ids.s3Endpoint ? template.Resources?.[ids.s3Endpoint]?.Properties?.PolicyDocument : undefined;
-  const arnOf = (resource: string | ImportedResource) => typeof resource === 'string' ? resolver.arn(resource) : String(resolver.resolve(resource.arn));
-
-  return {
-    bucketArn: arnOf(bucket),
-    keyArn: arnOf(key),
-    roleArn: resolver.arn(ids.role),
-    identityPolicies,
-    bucketPolicy: bucketPolicies.length ? resolver.resolve(bucketPolicies[0][1].Properties!.PolicyDocument) : undefined,
-    keyPolicy: keyPolicy ? resolver.resolve(keyPolicy) : undefined,
-    s3Endpoint: ids.s3Endpoint ? {
-      id: resolver.physicalName(ids.s3Endpoint),
-      policy: endpointPolicy ? resolver.resolve(endpointPolicy) : undefined,
-    } : undefined,
-  };
-}
-
-/** One request to simulate. */
-export interface SimulationRequest {
-  /** The caller's principal tags (session tags from the identity pool), e.g. `{ read: 'A' }`. */
-  readonly principalTags?: Record<string, string>;
-  /** The IAM action, e.g. `s3:GetObject`. */
-  readonly action: string;
-  /** The resource ARN (see `objectArn`). */
-  readonly resource: string;
-  /**
-   * Request context keys on top of the defaults (`aws:SecureTransport: true`, the principal's own
-   * keys and, for S3 requests, `aws:SourceVpce` of the lake's S3 endpoint); a key given as
-   * `undefined` removes a default, e.g. `{ 'aws:SourceVpce': undefined }` for a request from outside
-   * any VPC endpoint.
-   */
-  readonly context?: Record<string, string | string[] | undefined>;
-}
+export {
+  DEFAULT_REQUEST_CONTEXT,
+  IntrinsicResolver,
+  lakePoliciesFromTemplate,
+  SIMULATED_DEPLOYMENT,
+} from '../../src/cli/report/policy-simulation';
+export type {
+  Decision,
+  DeploymentEnvironment,
+  ImportedResource,
+  LakePolicies,
+  LakeResourceIds,
+  PolicyDocument,
+  PolicyStatement,
+  SimulationRequest,
+} from '../../src/cli/report/policy-simulation';
 
 /** The parts of a `HealthDataLake` whose policies decide a request (the endpoint only if it has one). */
 export interface LakeConstructs {
@@ -256,43 +42,8 @@ export interface LakeConstructs {
   readonly s3Endpoint?: ec2.IVpcEndpoint;
 }
 
-/** Names and account of the deployment the tests simulate. */
-export const SIMULATED_DEPLOYMENT = {
-  account: '111122223333',
-  region: 'eu-west-1',
-  bucketName: 'lake-bucket',
-  keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-  roleName: 'HealthDataLakeInstituteAccessRole',
-  s3EndpointId: 'vpce-0a1b2c3d4e5f60718',
-  sessionName: 'CognitoIdentityCredentials',
-};
-
-/** Context keys every request of the simulated caller carries (a request may override or remove them). */
-export const DEFAULT_REQUEST_CONTEXT: Record<string, string | string[] | undefined> = {
-  'aws:SecureTransport': 'true',
-};
-
-/**
- * Condition keys whose variable part follows a `:`, such as `kms:EncryptionContext:aws:s3:arn`
- * (documented as `kms:EncryptionContext:${EncryptionContextKey}`). iam-simulate 0.1.x matches
- * variable keys only when the variable follows a `/` (`aws:PrincipalTag/${TagKey}`), so its request
- * validation drops these keys as "not applicable", and a policy condition on them could never match.
- * Work-around: where AWS documents such a key for the action, the key is renamed to an unused alias
- * that the simulator accepts, consistently in the request and in a copy of every policy. Operator,
- * values and presence semantics stay exactly those of the original key.
- */
-const COLON_VARIABLE_KEYS = [
-  { prefix: 'kms:encryptioncontext:', documentedAs: 'kms:encryptioncontext:${encryptioncontextkey}' },
-];
-const ALIAS_PREFIX = 'aws:RequestTag/iam-simulate-alias/';
-
-/**
- * Simulates requests of the lake's ABAC role (an assumed-role session of the identity pool) against
- * the policies of a synthesized template: the role's identity policies, plus the bucket policy for
- * S3 requests on the bucket (and the endpoint policy when they come through the lake's S3 endpoint,
- * which they do unless the request's context says otherwise) and the key policy for KMS requests.
- */
-export class LakePolicySimulator {
+/** The template's simulator, plus a way to start it from a CDK stack. */
+export class LakePolicySimulator extends TemplatePolicySimulator {
   /**
    * Reads the policies of `lake` out of the synthesized template of `stack`. An imported bucket or
    * key has no resource policy in the template (and is simulated without one). `caller` simulates
@@ -316,179 +67,7 @@ export class LakePolicySimulator {
       key: createdOr(lake.encryptionKey, lake.encryptionKey.keyArn),
       s3Endpoint: lake.s3Endpoint ? logicalId(lake.s3Endpoint) : undefined,
     };
-    const policies = lakePoliciesFromTemplate(Template.fromStack(stack).toJSON(), ids, {
-      account: SIMULATED_DEPLOYMENT.account,
-      region: SIMULATED_DEPLOYMENT.region,
-      physicalNames: {
-        ...typeof ids.bucket === 'string' ? { [ids.bucket]: SIMULATED_DEPLOYMENT.bucketName } : {},
-        ...typeof ids.key === 'string' ? { [ids.key]: SIMULATED_DEPLOYMENT.keyId } : {},
-        [instituteRole]: SIMULATED_DEPLOYMENT.roleName,
-        ...ids.s3Endpoint ? { [ids.s3Endpoint]: SIMULATED_DEPLOYMENT.s3EndpointId } : {},
-      },
-    });
+    const policies = lakePoliciesFromTemplate(Template.fromStack(stack).toJSON(), ids, simulatedEnvironment({ ...ids, instituteRole }));
     return new LakePolicySimulator(policies, SIMULATED_DEPLOYMENT.account);
   }
-
-  /**
-   * @param policies the policies that decide the requests
-   * @param account the account of the caller and of the bucket and key
-   * @param defaultContext context keys of every request, e.g. add `aws:SourceVpce` here
-   */
-  constructor(
-    public readonly policies: LakePolicies,
-    private readonly account: string,
-    private readonly defaultContext: Record<string, string | string[] | undefined> = DEFAULT_REQUEST_CONTEXT,
-  ) {}
-
-  /** A simulator of the same deployment with changed policies (for mutation tests). */
-  public withPolicies(change: (policies: LakePolicies) => LakePolicies): LakePolicySimulator {
-    return new LakePolicySimulator(change(structuredClone(this.policies) as LakePolicies), this.account, this.defaultContext);
-  }
-
-  /** A simulator whose requests all carry these context keys too (`undefined` removes a default). */
-  public withDefaultContext(context: Record<string, string | string[] | undefined>): LakePolicySimulator {
-    return new LakePolicySimulator(this.policies, this.account, { ...this.defaultContext, ...context });
-  }
-
-  /** The caller: the role session the identity pool's credentials belong to. */
-  public get principalArn(): string {
-    const roleName = this.policies.roleArn.split(':role/')[1].split('/').pop();
-    return `arn:aws:sts::${this.account}:assumed-role/${roleName}/${SIMULATED_DEPLOYMENT.sessionName}`;
-  }
-
-  /** The ARN of an object of the data bucket. */
-  public objectArn(key: string): string {
-    return `${this.policies.bucketArn}/${key}`;
-  }
-
-  /**
-   * The context keys AWS documents for `action` on `resource` (lower case, variable parts as
-   * `${...}`). Lets a test supply, for instance, `s3:ExistingObjectTag/<key>` only where S3 does.
-   */
-  public async contextKeysFor(action: string, resource: string): Promise<string[]> {
-    const [service, name] = action.split(':');
-    return allowedContextKeysForRequest(service, name, resource, false, undefined);
-  }
-
-  /** Whether AWS supplies the context key `key` in a request for `action` on `resource`. */
-  public async appliesTo(key: string, action: string, resource: string): Promise<boolean> {
-    const lower = key.toLowerCase();
-    return (await this.contextKeysFor(action, resource)).some((documented) => {
-      // Variable parts are written `<key>` (s3:ExistingObjectTag/<key>) or `${key}` (kms:EncryptionContext:${...}).
-      const variable = documented.search(/<|\$\{/);
-      return variable < 0 ? documented === lower : lower.startsWith(documented.slice(0, variable)) && lower.length > variable;
-    });
-  }
-
-  /** The simulator's decision. */
-  public async simulate(request: SimulationRequest): Promise<Decision> {
-    return (await this.explain(request)).decision;
-  }
-
-  /** The decision and the statements that decided it (for failure messages). */
-  public async explain(request: SimulationRequest): Promise<{ decision: Decision; statements: string[] }> {
-    const response = await runSimulation(await this.simulation(request), {});
-    if (response.resultType === 'error') {
-      throw new Error(`LakePolicySimulator: the simulator rejected the request: ${JSON.stringify(response.errors)}`);
-    }
-    if (response.resultType !== 'single') {
-      throw new Error(`LakePolicySimulator: ${request.resource} is a wildcard; simulate one concrete resource`);
-    }
-    const ignored = response.result.ignoredContextKeys ?? [];
-    if (ignored.length > 0) {
-      // A key the simulator drops would silently count as absent: fail instead.
-      throw new Error(`LakePolicySimulator: the context keys ${ignored.join(', ')} do not apply to ${request.action} on ${request.resource}`);
-    }
-    const analysis = response.result.analysis as any;
-    const statements: string[] = [];
-    for (const [layer, part] of Object.entries<any>({ identity: analysis.identityAnalysis, resource: analysis.resourceAnalysis })) {
-      for (const [kind, effect] of [['allowStatements', 'Allow'], ['denyStatements', 'Deny']]) {
-        for (const statement of part?.[kind] ?? []) {
-          statements.push(`${layer} ${effect} ${statement.explain?.identifier ?? '?'}`);
-        }
-      }
-    }
-    return { decision: response.overallResult as Decision, statements };
-  }
-
-  private async simulation(request: SimulationRequest): Promise<Simulation> {
-    const endpoint = this.policies.s3Endpoint;
-    const s3Request = request.action.toLowerCase().startsWith('s3:');
-    const context: Record<string, string | string[] | undefined> = {
-      // The role's S3 requests come from the handlers, through the lake's S3 endpoint.
-      ...(endpoint && s3Request ? { 'aws:SourceVpce': endpoint.id } : {}),
-      ...this.defaultContext,
-      'aws:PrincipalAccount': this.account,
-      'aws:PrincipalArn': this.policies.roleArn,
-      'aws:PrincipalType': 'AssumedRole',
-      ...Object.fromEntries(Object.entries(request.principalTags ?? {}).map(([tag, value]) => [`aws:PrincipalTag/${tag}`, value])),
-      ...request.context,
-    };
-    const rename = await this.colonVariableKeyAliases(request.action, request.resource);
-    const contextVariables = Object.fromEntries(
-      Object.entries(context)
-        .filter((entry): entry is [string, string | string[]] => entry[1] !== undefined)
-        .map(([key, value]) => [rename(key), value]),
-    );
-    const resourcePolicy = this.resourcePolicyFor(request.resource);
-    const throughEndpoint = endpoint && s3Request && contextVariables['aws:SourceVpce'] === endpoint.id;
-    return {
-      request: {
-        principal: this.principalArn,
-        action: request.action,
-        resource: { resource: request.resource, accountId: this.account },
-        contextVariables,
-      },
-      identityPolicies: this.policies.identityPolicies.map(({ name, policy }) => ({ name, policy: renameConditionKeys(policy, rename) })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: resourcePolicy && renameConditionKeys(resourcePolicy, rename),
-      vpcEndpointPolicies: throughEndpoint && endpoint.policy
-        ? [{ name: `endpoint-${endpoint.id}`, policy: anyPrincipalAsStar(renameConditionKeys(endpoint.policy, rename)) }]
-        : undefined,
-    };
-  }
-
-  /** The renaming of `:`-variable condition keys that AWS documents for this action (identity when none). */
-  private async colonVariableKeyAliases(action: string, resource: string): Promise<(key: string) => string> {
-    const documented = await this.contextKeysFor(action, resource);
-    const prefixes = COLON_VARIABLE_KEYS.filter((key) => documented.includes(key.documentedAs)).map((key) => key.prefix);
-    if (prefixes.length === 0) return (key) => key;
-    return (key) => prefixes.some((prefix) => key.toLowerCase().startsWith(prefix)) ? `${ALIAS_PREFIX}${key}` : key;
-  }
-
-  private resourcePolicyFor(resource: string): PolicyDocument | undefined {
-    const { bucketArn, keyArn } = this.policies;
-    if (resource === bucketArn || resource.startsWith(`${bucketArn}/`)) return this.policies.bucketPolicy;
-    if (resource === keyArn) return this.policies.keyPolicy;
-    return undefined;
-  }
-}
-
-function renameConditionKeys(policy: PolicyDocument, rename: (key: string) => string): PolicyDocument {
-  const text = JSON.stringify(policy);
-  if (text.includes(ALIAS_PREFIX)) throw new Error(`LakePolicySimulator: a policy already uses the alias prefix ${ALIAS_PREFIX}`);
-  return {
-    ...policy,
-    Statement: [policy.Statement].flat().map((statement) => statement.Condition ? {
-      ...statement,
-      Condition: Object.fromEntries(Object.entries(statement.Condition).map(([operator, keys]) => [
-        operator,
-        Object.fromEntries(Object.entries(keys).map(([key, value]) => [rename(key), value])),
-      ])),
-    } : statement),
-  };
-}
-
-/**
- * iam-simulate 0.1.x accepts only `"Principal": "*"` in an endpoint policy; CDK writes
- * `{ "AWS": "*" }`, which AWS accepts too and which, for the authenticated role sessions simulated
- * here, means the same.
- */
-function anyPrincipalAsStar(policy: PolicyDocument): PolicyDocument {
-  const isAnyAws = (principal: unknown) => JSON.stringify(principal) === JSON.stringify({ AWS: '*' });
-  return {
-    ...policy,
-    Statement: [policy.Statement].flat().map((statement) => isAnyAws(statement.Principal) ? { ...statement, Principal: '*' } : statement),
-  };
 }

@@ -1,0 +1,529 @@
+/**
+ * The access matrix of the compliance report: who can do what with the lake's messages, EVALUATED
+ * from the template's own policies with an IAM policy simulator, not described.
+ *
+ * Each row is a caller (institute users with their principal tags, credentials used outside the
+ * lake's VPC, another principal of the account, the handlers' own roles), each column an operation
+ * on the messages or the data key. Each cell is the simulator's decision over the template's
+ * statements (the caller's identity policies, the bucket policy, the S3 endpoint policy, the key
+ * policy), the statements that decided it, and what the lake's model expects: a cell that differs
+ * is a finding.
+ */
+import type { AccessCell, AccessDecision, AccessMatrix, LakeInTemplate, MatrixAxis, TemplateJson } from './model';
+import {
+  type DeploymentEnvironment,
+  type Explanation,
+  type IdentityPolicy,
+  IntrinsicResolver,
+  type LakePolicies,
+  lakePoliciesFromTemplate,
+  LakePolicySimulator,
+  type LakeResourceIds,
+  type PolicyStatement,
+  SIMULATED_DEPLOYMENT,
+  type SimulationRequest,
+  simulatedEnvironment,
+} from './policy-simulation';
+import { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from '../../contracts/principal-tags';
+import { RECEIVED_STATE, SOURCE_TAG, STATE_TAG } from '../../runtime/handler-environment';
+import { CliError } from '../context';
+
+/** The institutes the matrix speaks of. */
+const INSTITUTE_A = 'A';
+const INSTITUTE_B = 'B';
+
+/** Ids of the matrix's rows. */
+export const MATRIX_CALLER_IDS = [
+  'institute-a-read-write',
+  'institute-a-read',
+  'institute-a-write',
+  'institute-b-read-write',
+  'no-institute',
+  'identity-pool-outside-vpc',
+  'account-principal',
+  'ingest-handler-role',
+  'read-handler-role',
+] as const;
+export type MatrixCallerId = typeof MATRIX_CALLER_IDS[number];
+
+/** Ids of the matrix's columns. */
+export const MATRIX_OPERATION_IDS = [
+  'read-own',
+  'read-other',
+  'create-own',
+  'create-other',
+  'overwrite',
+  'retag',
+  'delete',
+  'list',
+  'use-key-directly',
+] as const;
+export type MatrixOperationId = typeof MATRIX_OPERATION_IDS[number];
+
+/** The role that stands for another principal of the account: not in the template, so named here. */
+const ACCOUNT_PRINCIPAL_ROLE = 'AccountAdministrator';
+/** The name of its identity policy in the matrix (it is an assumption, not a policy of the template). */
+const ACCOUNT_PRINCIPAL_POLICY = 'AssumedAdministratorAccess';
+
+interface CallerDefinition {
+  readonly axis: MatrixAxis & { readonly id: MatrixCallerId };
+  /** The institute "own" refers to; the other institute is the other one of A and B. */
+  readonly own: string;
+  readonly principalTags: Record<string, string>;
+  /** The simulated role. */
+  readonly role: 'institute' | 'account-principal' | 'ingest-role' | 'read-role';
+  /** Whether its S3 requests come through the lake's S3 endpoint. */
+  readonly throughEndpoint: boolean;
+  /** The operations the lake's model allows it; every other operation is expected to be denied. */
+  readonly allowed: readonly MatrixOperationId[];
+}
+
+const CALLERS: readonly CallerDefinition[] = [
+  {
+    axis: {
+      id: 'institute-a-read-write',
+      label: 'User of institute A, read and write',
+      description: 'A session of the institute role with principal tags read=A and write=A, requesting through the lake\'s S3 endpoint (the API path); its own institute is A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: { [READ_PRINCIPAL_TAG]: INSTITUTE_A, [WRITE_PRINCIPAL_TAG]: INSTITUTE_A },
+    role: 'institute',
+    throughEndpoint: true,
+    allowed: ['read-own', 'create-own'],
+  },
+  {
+    axis: {
+      id: 'institute-a-read',
+      label: 'User of institute A, read only',
+      description: 'A session of the institute role with the principal tag read=A and no write tag, requesting through the lake\'s S3 endpoint; its own institute is A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: { [READ_PRINCIPAL_TAG]: INSTITUTE_A },
+    role: 'institute',
+    throughEndpoint: true,
+    allowed: ['read-own'],
+  },
+  {
+    axis: {
+      id: 'institute-a-write',
+      label: 'User of institute A, write only',
+      description: 'A session of the institute role with the principal tag write=A and no read tag, requesting through the lake\'s S3 endpoint; its own institute is A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: { [WRITE_PRINCIPAL_TAG]: INSTITUTE_A },
+    role: 'institute',
+    throughEndpoint: true,
+    allowed: ['create-own'],
+  },
+  {
+    axis: {
+      id: 'institute-b-read-write',
+      label: 'User of institute B, read and write',
+      description: 'A session of the institute role with principal tags read=B and write=B, requesting through the lake\'s S3 endpoint; its own institute is B, the other one A.',
+    },
+    own: INSTITUTE_B,
+    principalTags: { [READ_PRINCIPAL_TAG]: INSTITUTE_B, [WRITE_PRINCIPAL_TAG]: INSTITUTE_B },
+    role: 'institute',
+    throughEndpoint: true,
+    allowed: ['read-own', 'create-own'],
+  },
+  {
+    axis: {
+      id: 'no-institute',
+      label: 'User with no institute',
+      description: 'A session of the institute role without read or write principal tags (a user without institute attributes), requesting through the lake\'s S3 endpoint; "own" institute stands for A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'institute',
+    throughEndpoint: true,
+    allowed: [],
+  },
+  {
+    axis: {
+      id: 'identity-pool-outside-vpc',
+      label: 'Identity pool credentials used outside the lake\'s VPC',
+      description: 'A user of institute A who exchanged their own ID token at the identity pool: a session of the institute role with principal tags read=A and write=A, requesting from outside the lake\'s S3 endpoint (no aws:SourceVpce); its own institute is A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: { [READ_PRINCIPAL_TAG]: INSTITUTE_A, [WRITE_PRINCIPAL_TAG]: INSTITUTE_A },
+    role: 'institute',
+    throughEndpoint: false,
+    allowed: [],
+  },
+  {
+    axis: {
+      id: 'account-principal',
+      label: 'Another principal of the account (administrator)',
+      description: `A session of a role of the account that is not in the template (${ACCOUNT_PRINCIPAL_ROLE}), whose own identity policy allows every action on every resource, requesting from outside the lake's S3 endpoint; "own" institute stands for A. The lake leaves listing the bucket to IAM (keys hold no message content), so listing is expected to be allowed; everything else is expected to be denied.`,
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'account-principal',
+    throughEndpoint: false,
+    allowed: ['list'],
+  },
+  {
+    axis: {
+      id: 'ingest-handler-role',
+      label: 'Ingest handler\'s own role',
+      description: 'A session of the ingest function\'s execution role with its identity policies from the template, requesting through the lake\'s S3 endpoint; the handler stores messages with the caller\'s credentials, never its own; "own" institute stands for A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'ingest-role',
+    throughEndpoint: true,
+    allowed: [],
+  },
+  {
+    axis: {
+      id: 'read-handler-role',
+      label: 'Read handler\'s own role',
+      description: 'A session of the read function\'s execution role with its identity policies from the template, requesting through the lake\'s S3 endpoint; the handler reads messages with the caller\'s credentials, never its own; "own" institute stands for A.',
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'read-role',
+    throughEndpoint: true,
+    allowed: [],
+  },
+];
+
+const OPERATIONS: ReadonlyArray<MatrixAxis & { readonly id: MatrixOperationId }> = [
+  {
+    id: 'read-own',
+    label: 'Read own institute\'s message',
+    description: 's3:GetObject of <own>/msg1, a stored message tagged source=<own>.',
+  },
+  {
+    id: 'read-other',
+    label: 'Read the other institute\'s message',
+    description: 's3:GetObject of <other>/msg1, a stored message tagged source=<other>.',
+  },
+  {
+    id: 'create-own',
+    label: 'Create a message for own institute',
+    description: 's3:PutObject of the new key <own>/new with If-None-Match: *, SSE-KMS with the lake\'s key and the tags source=<own>, state=received, and the s3:PutObjectTagging S3 authorizes for those tags: allowed only if both are.',
+  },
+  {
+    id: 'create-other',
+    label: 'Create a message for the other institute',
+    description: 'The same create as for the own institute (new key <own>/new, If-None-Match: *, SSE-KMS with the lake\'s key, and the s3:PutObjectTagging), tagged source=<other>, state=received: a message the other institute would read as its own.',
+  },
+  {
+    id: 'overwrite',
+    label: 'Overwrite a stored message',
+    description: 's3:PutObject of <own>/msg1 (a stored message tagged source=<own>) without If-None-Match, SSE-KMS with the lake\'s key and the tags source=<own>, state=received, and the s3:PutObjectTagging for those tags: allowed only if both are.',
+  },
+  {
+    id: 'retag',
+    label: 'Re-tag a stored message',
+    description: 's3:PutObjectTagging of <own>/msg1 (a stored message tagged source=<own>) with the tags source=<own>, state=received.',
+  },
+  {
+    id: 'delete',
+    label: 'Delete a message',
+    description: 's3:DeleteObject of <own>/msg1.',
+  },
+  {
+    id: 'list',
+    label: 'List the bucket',
+    description: 's3:ListBucket of the data bucket with the prefix <own>/.',
+  },
+  {
+    id: 'use-key-directly',
+    label: 'Use the data key directly',
+    description: 'kms:Decrypt with the data key, not through S3 (no kms:ViaService), with the bucket as encryption context.',
+  },
+];
+
+/** The callers (rows) of the matrix, in order. */
+export const MATRIX_CALLERS: readonly MatrixAxis[] = CALLERS.map((caller) => caller.axis);
+/** The operations (columns) of the matrix, in order. */
+export const MATRIX_OPERATIONS: readonly MatrixAxis[] = OPERATIONS;
+
+/** What the lake's model says `caller` may do with `operation`. */
+export function expectedDecision(caller: MatrixCallerId, operation: MatrixOperationId): AccessDecision {
+  const definition = CALLERS.find((c) => c.axis.id === caller);
+  if (!definition) throw new Error(`expectedDecision: no caller ${caller}`);
+  return definition.allowed.includes(operation) ? 'allowed' : 'denied';
+}
+
+/** A template of a lake that the matrix cannot evaluate (a part it needs is missing or unreadable): exit code 1. */
+export class AccessMatrixError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccessMatrixError';
+  }
+}
+
+/**
+ * Evaluates the access matrix of one lake from its template. The lake's bucket, key and S3
+ * endpoint may be imported (absent from the template): then what the template holds is evaluated,
+ * and the assumptions say which resource policies were not.
+ */
+export async function evaluateAccessMatrix(lake: LakeInTemplate): Promise<AccessMatrix> {
+  const evaluation = new LakeEvaluation(lake);
+  const cells: AccessCell[] = [];
+  for (const caller of evaluation.callers) {
+    for (const operation of OPERATIONS) {
+      cells.push(await evaluation.cell(caller, operation.id));
+    }
+  }
+  return {
+    callers: evaluation.callers.map((caller) => caller.axis),
+    operations: OPERATIONS,
+    cells,
+    policies: evaluation.policies,
+    assumptions: evaluation.assumptions,
+  };
+}
+
+/** The simulators of one lake and what the evaluation assumed about it. */
+class LakeEvaluation {
+  public readonly callers: CallerDefinition[];
+  public readonly assumptions: string[] = [];
+  private readonly simulators = new Map<CallerDefinition['role'], LakePolicySimulator>();
+  private readonly evaluatedPolicies = new Set<string>();
+  /** Sentences about policies the template attaches by ARN, which it does not hold. */
+  private readonly unevaluated: string[] = [];
+  private readonly institutePolicies: LakePolicies;
+
+  constructor(private readonly lake: LakeInTemplate) {
+    const template = lake.stack.template;
+    const where = deploymentOf(template, lake.resources);
+    const instituteRole = this.part('institute-role');
+    const s3Endpoint = lake.parts['s3-endpoint'];
+    const created = { bucket: lake.parts['data-bucket'], key: lake.parts['data-key'] };
+    // The names of the resources the template creates, for reading the ARNs of those it imports.
+    const provisional = simulatedEnvironment(
+      { instituteRole, bucket: created.bucket ?? { arn: null }, key: created.key ?? { arn: null }, s3Endpoint }, where);
+    const ids: LakeResourceIds = {
+      role: instituteRole,
+      bucket: created.bucket ?? { arn: importedArn(template, instituteRole, provisional, 'bucket') },
+      key: created.key ?? { arn: importedArn(template, instituteRole, provisional, 'key') },
+      s3Endpoint,
+    };
+    const environment = simulatedEnvironment({ ...ids, instituteRole }, where);
+    let policies = lakePoliciesFromTemplate(template, ids, environment, { managedPolicyArns: 'record' });
+    if (!policies.s3Endpoint) {
+      const gate = apiOnlyEndpointId(policies.identityPolicies);
+      if (gate) policies = { ...policies, s3Endpoint: { id: gate } };
+    }
+    this.institutePolicies = policies;
+    this.simulators.set('institute', new LakePolicySimulator(policies, where.account));
+    this.simulators.set('account-principal', new LakePolicySimulator({
+      ...policies,
+      roleArn: `arn:aws:iam::${where.account}:role/${ACCOUNT_PRINCIPAL_ROLE}`,
+      identityPolicies: [{ name: ACCOUNT_PRINCIPAL_POLICY, policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
+      unevaluatedPolicyArns: undefined,
+    }, where.account));
+    for (const handler of ['ingest-role', 'read-role'] as const) {
+      const role = lake.parts[handler];
+      if (!role) continue;
+      const own = lakePoliciesFromTemplate(template, { ...ids, role }, environment, { managedPolicyArns: 'record' });
+      this.simulators.set(handler, new LakePolicySimulator({ ...own, s3Endpoint: policies.s3Endpoint }, where.account));
+      this.noteIdentityPolicies(own);
+    }
+    this.noteIdentityPolicies(policies);
+    if (policies.bucketPolicyName) this.evaluatedPolicies.add(`bucket-policy ${policies.bucketPolicyName}`);
+    if (policies.keyPolicyName) this.evaluatedPolicies.add(`key-policy ${policies.keyPolicyName}`);
+    if (policies.s3Endpoint?.name && policies.s3Endpoint.policy) this.evaluatedPolicies.add(`s3-endpoint-policy ${policies.s3Endpoint.name}`);
+    this.callers = CALLERS.filter((caller) => this.simulators.has(caller.role));
+    this.assumptions.push(...this.describeAssumptions(ids, where));
+  }
+
+  /** The policies evaluated, as `<kind> <logical id>`, sorted. */
+  public get policies(): string[] {
+    return [...this.evaluatedPolicies].sort();
+  }
+
+  public async cell(caller: CallerDefinition, operation: MatrixOperationId): Promise<AccessCell> {
+    const simulator = this.simulators.get(caller.role)!;
+    const steps = this.requests(caller, operation);
+    const explanations: Explanation[] = [];
+    for (const step of steps) explanations.push(await simulator.explain(step));
+    const allowed = explanations.every((e) => e.decision === 'Allowed');
+    const explicit = explanations.some((e) => e.decision === 'ExplicitlyDenied');
+    const deciding = allowed ? explanations : explanations.filter((e) => e.decision === 'ExplicitlyDenied');
+    const statements = [...new Set(deciding.flatMap((e) => e.decidedBy.map((s) => `${s.policy} ${s.effect} ${s.statement}`)))].sort();
+    const decision: AccessDecision = allowed ? 'allowed' : 'denied';
+    const expected = expectedDecision(caller.axis.id, operation);
+    return {
+      caller: caller.axis.id,
+      operation,
+      decision,
+      expected,
+      ...allowed ? {} : { denial: explicit ? 'explicit' as const : 'implicit' as const },
+      statements,
+      finding: decision !== expected,
+    };
+  }
+
+  /** The IAM authorizations the operation needs, in order. */
+  private requests(caller: CallerDefinition, operation: MatrixOperationId): SimulationRequest[] {
+    const { bucketArn, keyArn } = this.institutePolicies;
+    const own = caller.own;
+    const other = own === INSTITUTE_A ? INSTITUTE_B : INSTITUTE_A;
+    const object = (key: string) => `${bucketArn}/${key}`;
+    const where = caller.throughEndpoint ? {} : { 'aws:SourceVpce': undefined };
+    const request = (action: string, resource: string, context: Record<string, string | string[] | undefined> = {}): SimulationRequest =>
+      ({ principalTags: caller.principalTags, action, resource, context: { ...where, ...context } });
+    const tagsOf = (institute: string) => requestTags({ [SOURCE_TAG]: institute, [STATE_TAG]: RECEIVED_STATE });
+    const messageTags = tagsOf(own);
+    const stored = (institute: string) => ({ [`s3:ExistingObjectTag/${SOURCE_TAG}`]: institute });
+    const lakeKeyEncryption = {
+      's3:x-amz-server-side-encryption': 'aws:kms',
+      's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn,
+    };
+    switch (operation) {
+      case 'read-own': return [request('s3:GetObject', object(`${own}/msg1`), stored(own))];
+      case 'read-other': return [request('s3:GetObject', object(`${other}/msg1`), stored(other))];
+      case 'create-own':
+      case 'create-other': {
+        const tags = tagsOf(operation === 'create-own' ? own : other);
+        return [
+          request('s3:PutObject', object(`${own}/new`), { ...lakeKeyEncryption, 's3:if-none-match': '*', ...tags }),
+          request('s3:PutObjectTagging', object(`${own}/new`), tags),
+        ];
+      }
+      case 'overwrite': return [
+        request('s3:PutObject', object(`${own}/msg1`), { ...lakeKeyEncryption, ...messageTags }),
+        request('s3:PutObjectTagging', object(`${own}/msg1`), { ...stored(own), ...messageTags }),
+      ];
+      case 'retag': return [request('s3:PutObjectTagging', object(`${own}/msg1`), { ...stored(own), ...messageTags })];
+      case 'delete': return [request('s3:DeleteObject', object(`${own}/msg1`))];
+      case 'list': return [request('s3:ListBucket', bucketArn, { 's3:prefix': `${own}/` })];
+      case 'use-key-directly': return [request('kms:Decrypt', keyArn, { 'kms:EncryptionContext:aws:s3:arn': bucketArn })];
+    }
+  }
+
+  private part(part: 'institute-role'): string {
+    const logicalId = this.lake.parts[part];
+    if (!logicalId) {
+      throw new AccessMatrixError(`${this.lake.stack.file}: the lake ${this.lake.name} has no ${part} in its metadata, so its access matrix cannot be evaluated; synthesize the app again with this release of cdk-health-data-lake.`);
+    }
+    return logicalId;
+  }
+
+  private noteIdentityPolicies(policies: LakePolicies): void {
+    for (const { name } of policies.identityPolicies) this.evaluatedPolicies.add(`identity-policy ${name}`);
+    if (policies.unevaluatedPolicyArns?.length) {
+      const role = policies.roleArn.split(':role/')[1];
+      this.unevaluated.push(`The policies attached to the role ${role} by ARN (${[...policies.unevaluatedPolicyArns].sort().join(', ')}) are not in the template and were not evaluated.`);
+    }
+  }
+
+  private describeAssumptions(ids: LakeResourceIds, where: Deployment): string[] {
+    const policies = this.institutePolicies;
+    const sentences = [
+      where.accountFromTemplate
+        ? `The account is ${where.account}, as the template writes it.`
+        : `The template leaves the account to deployment: the evaluation uses the placeholder account ${where.account}.`,
+      where.regionFromTemplate
+        ? `The region is ${where.region}, as the template writes it.`
+        : `The template leaves the region to deployment: the evaluation uses the placeholder region ${where.region}.`,
+      typeof ids.bucket === 'string'
+        ? `The data bucket ${ids.bucket} is evaluated under the placeholder name ${SIMULATED_DEPLOYMENT.bucketName}.`
+        : `The data bucket is not in the template (the app imported it): its ARN ${policies.bucketArn} is taken from the institute role's policy, and its bucket policy, outside the template, was not evaluated.`,
+      typeof ids.key === 'string'
+        ? `The data key ${ids.key} is evaluated under the placeholder key id ${SIMULATED_DEPLOYMENT.keyId}.`
+        : `The data key is not in the template (the app imported it): its ARN ${policies.keyArn} is taken from the institute role's policy, and its key policy, outside the template, was not evaluated, so no use of the key is allowed here (KMS needs its key policy to allow it).`,
+      `The institute role ${ids.role} is evaluated under the placeholder name ${SIMULATED_DEPLOYMENT.roleName}; other roles of the template under their logical ids.`,
+      ids.s3Endpoint
+        ? `The lake's S3 endpoint ${ids.s3Endpoint} is evaluated under the placeholder id ${SIMULATED_DEPLOYMENT.s3EndpointId}: a request through it carries that id as aws:SourceVpce${policies.s3Endpoint?.policy ? ' and is also decided by its endpoint policy' : ''}.`
+        : policies.s3Endpoint
+          ? `The lake's S3 endpoint ${policies.s3Endpoint.id} is not in the template: a request through it carries that id as aws:SourceVpce, and its endpoint policy was not evaluated.`
+          : 'The lake has no S3 endpoint in the template or in the institute role\'s policy: requests are evaluated without aws:SourceVpce.',
+      `Every caller is a role session named ${SIMULATED_DEPLOYMENT.sessionName} (the name Cognito gives identity pool credentials); the lake's policies decide on the role (aws:PrincipalArn), not on the session.`,
+      'Every request is made over TLS (aws:SecureTransport is true).',
+      `Another principal of the account is the role ${ACCOUNT_PRINCIPAL_ROLE} with the identity policy ${ACCOUNT_PRINCIPAL_POLICY} (every action on every resource), which stand for any administrator and are not in the template.`,
+      ...this.unevaluated.sort(),
+    ];
+    for (const handler of ['ingest-role', 'read-role'] as const) {
+      if (!this.lake.parts[handler]) sentences.push(`The lake has no ${handler} in the template: its row is left out.`);
+    }
+    return sentences;
+  }
+}
+
+/** Request context of a request that carries a tag set (`x-amz-tagging` / `Tagging`). */
+function requestTags(tags: Record<string, string>): Record<string, string | string[]> {
+  return {
+    ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`s3:RequestObjectTag/${key}`, value])),
+    's3:RequestObjectTagKeys': Object.keys(tags),
+  };
+}
+
+interface Deployment {
+  readonly account: string;
+  readonly region: string;
+  readonly accountFromTemplate: boolean;
+  readonly regionFromTemplate: boolean;
+}
+
+const ACCOUNT_IN_ARN = /:(\d{12}):/g;
+const REGION = /\b((?:[a-z]{2})(?:-gov|-iso[a-z]?)?-(?:north|south|east|west|central|northeast|northwest|southeast|southwest)-\d)\b/g;
+
+/**
+ * The account and region the template writes literally in the lake's resources (an app synthesized
+ * for an explicit environment), else the placeholders. When several appear, the most frequent wins
+ * (ties: the first in sort order), so the result does not depend on the template's key order.
+ */
+function deploymentOf(template: TemplateJson, resources: readonly string[]): Deployment {
+  const strings: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') strings.push(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+  };
+  for (const logicalId of resources) collect(template.Resources?.[logicalId]?.Properties);
+  const mostFrequent = (pattern: RegExp): string | undefined => {
+    const counts = new Map<string, number>();
+    for (const text of strings) for (const match of text.matchAll(pattern)) counts.set(match[1], (counts.get(match[1]) ?? 0) + 1);
+    return [...counts].sort(([a, m], [b, n]) => n - m || a.localeCompare(b))[0]?.[0];
+  };
+  const account = mostFrequent(ACCOUNT_IN_ARN);
+  const region = mostFrequent(REGION);
+  return {
+    account: account ?? SIMULATED_DEPLOYMENT.account,
+    region: region ?? SIMULATED_DEPLOYMENT.region,
+    accountFromTemplate: account !== undefined,
+    regionFromTemplate: region !== undefined,
+  };
+}
+
+/**
+ * The ARN of an imported bucket or key, as the institute role's policy names it: the resource of
+ * its `s3:GetObject` allow (the bucket's objects) or of its `kms:Decrypt` allow (the key).
+ */
+function importedArn(template: TemplateJson, instituteRole: string, environment: DeploymentEnvironment, what: 'bucket' | 'key'): string {
+  const resolver = new IntrinsicResolver(template, environment);
+  const refersToRole = (value: unknown) => JSON.stringify(value ?? null).includes(JSON.stringify({ Ref: instituteRole }));
+  const documents = Object.values(template.Resources ?? {})
+    .filter((r) => ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy'].includes(r.Type) && refersToRole(r.Properties?.Roles))
+    .map((r) => r.Properties?.PolicyDocument);
+  const action = what === 'bucket' ? 's3:GetObject' : 'kms:Decrypt';
+  for (const document of documents) {
+    for (const statement of [document?.Statement ?? []].flat() as PolicyStatement[]) {
+      if (statement.Effect !== 'Allow' || ![statement.Action ?? []].flat().includes(action)) continue;
+      const resources = [resolver.resolve(statement.Resource) ?? []].flat().map(String);
+      const found = what === 'bucket'
+        ? resources.find((r) => r.startsWith('arn:') && r.endsWith('/*'))?.slice(0, -'/*'.length)
+        : resources.find((r) => r.startsWith('arn:'));
+      if (found) return found;
+    }
+  }
+  throw new AccessMatrixError(`The lake's data ${what} is neither in the template nor named in the institute role's policy (an allow of ${action}), so its access matrix cannot be evaluated.`);
+}
+
+/** The endpoint id of the API-only gate (`aws:SourceVpce` in a Deny of the role's policy), for an endpoint the template does not hold. */
+function apiOnlyEndpointId(identityPolicies: readonly IdentityPolicy[]): string | undefined {
+  for (const { policy } of identityPolicies) {
+    for (const statement of [policy.Statement].flat()) {
+      const value = statement.Effect === 'Deny' ? statement.Condition?.StringNotEquals?.['aws:SourceVpce'] : undefined;
+      if (typeof value === 'string') return value;
+    }
+  }
+  return undefined;
+}
