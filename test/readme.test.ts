@@ -176,3 +176,29 @@ function runSnippet(snippet: string): Stack[] {
   expect(stacks).toHaveLength(1);
   return stacks;
 }
+
+describe('GIVEN the README\'s Compliance review section', () => {
+  const section = readme.split('\n## Compliance review\n')[1].split('\n## ')[0];
+
+  test('THEN its excerpt is taken word for word from the committed report of the example', () => {
+    const excerpt = section.split('```markdown\n')[1].split('```')[0];
+    const report = fs.readFileSync(path.join(root, 'docs/compliance/example.md'), 'utf8');
+    const lines = excerpt.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(4);
+    for (const line of lines) expect(report.split('\n')).toContain(line);
+    const controls = JSON.parse(fs.readFileSync(path.join(root, 'docs/compliance/example.json'), 'utf8')).lakes[0].controls;
+    expect(section).toContain(` ${controls.length}\ncontrols with their evidence`);
+  });
+
+  test('THEN its commands are the ones CI runs on the packed tarball', () => {
+    const printed = spawnSync('node', [path.join(root, '.ci/readme-block.js'), path.join(root, 'README.md'), 'Compliance review'], { encoding: 'utf8' });
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toBe(section.split('```sh\n')[1].split('```')[0]);
+    expect(commandsOf(printed.stdout)).toEqual([
+      'npm install --no-save @cloud-copilot/iam-simulate@^0.1.173',
+      'npx cdk-health-data-lake report cdk.out --out compliance-report.md',
+      'npx cdk-health-data-lake report cdk.out --out compliance-report.html',
+    ]);
+    expect(fs.readFileSync(path.join(root, '.ci/run'), 'utf8')).toContain('node "$repo/.ci/readme-block.js" "$repo/README.md" \'Compliance review\'');
+  });
+});

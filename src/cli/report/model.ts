@@ -3,8 +3,8 @@
  * before it is written as Markdown, HTML or JSON. Everything in it is deterministic: the same
  * template gives the same report, byte for byte.
  */
-import type { LakePart } from '../../contracts/lake-metadata';
 import type { FrameworkCoverage } from './frameworks';
+import type { LakePart } from '../../contracts/lake-metadata';
 
 /** A CloudFormation template as JSON. */
 export interface TemplateJson {

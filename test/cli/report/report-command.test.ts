@@ -4,8 +4,8 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { synthesizeExample } from '../../../example/app';
 import { HealthDataLake } from '../../../src';
-import { LAKE_METADATA_KEY } from '../../../src/contracts/lake-metadata';
 import type { ComplianceReport, TemplateJson } from '../../../src/cli/report/model';
+import { LAKE_METADATA_KEY } from '../../../src/contracts/lake-metadata';
 import { TEST_APP_CONTEXT } from '../../support/stacks';
 import { runCli } from '../support/run-cli';
 
