@@ -36,6 +36,8 @@ export interface ValidationViolationJson {
 export interface Assembly {
   /** The templates, sorted by file. */
   readonly stacks: readonly StackTemplate[];
+  /** When one template of an assembly was given: its file. The other templates are read to resolve references only. */
+  readonly selected?: string;
   /** The validation report, with its path relative to the input folder; absent when the assembly has none. */
   readonly validationReport?: { readonly file: string; readonly json: ValidationReportJson };
   /** The acknowledgements recorded in the assembly's metadata, sorted. */
@@ -79,11 +81,12 @@ export function readAssembly(input: string): Assembly {
   const template = readTemplateFile(input);
   const folder = path.dirname(input);
   if (statOrUndefined(path.join(folder, MANIFEST_FILE))) {
-    // A template of an assembly: keep that template only, with what the assembly records about it.
+    // A template of an assembly: report on that template only, with what the assembly records about it
+    // (the other templates resolve the references of a nested stack to its parent).
     const assembly = readAssemblyFolder(folder);
     const file = path.basename(input);
-    const stacks = assembly.stacks.filter((stack) => stack.file === file);
-    return { ...assembly, stacks: stacks.length > 0 ? stacks : [{ stackName: stackNameOfFile(file), file, template }] };
+    if (assembly.stacks.some((stack) => stack.file === file)) return { ...assembly, selected: file };
+    return { ...assembly, stacks: [{ stackName: stackNameOfFile(file), file, template }], selected: file };
   }
   return {
     stacks: [{ stackName: stackNameOfFile(path.basename(input)), file: path.basename(input), template }],
@@ -120,18 +123,34 @@ function readAssemblyFolder(root: string): Assembly {
           }
         }
       }
+      const nestedFileOf = nestedTemplateFiles(dir, manifest);
       for (const [templateFile, name] of templateFiles) {
         const file = path.join(relativeDir, templateFile);
-        stacks.push({ stackName: name, file, template: readTemplateFile(path.join(root, file)) });
+        const template = readTemplateFile(path.join(root, file));
+        const nestedStacks: Record<string, string> = {};
+        for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+          if (resource?.Type !== 'AWS::CloudFormation::Stack') continue;
+          // The template URL ends in the asset hash of the nested template.
+          const hash = JSON.stringify(resource.Properties?.TemplateURL ?? '').match(/[0-9a-f]{64}/)?.[0];
+          const nestedFile = hash ? nestedFileOf.get(hash) : undefined;
+          if (nestedFile) nestedStacks[logicalId] = path.join(relativeDir, nestedFile);
+        }
+        stacks.push({ stackName: name, file, template, ...Object.keys(nestedStacks).length > 0 ? { nestedStacks } : {} });
       }
       collectMetadata(metadata, relativeDir, acknowledgements, resourcesByPath);
     }
   };
   visit('');
 
-  const reportPath = path.join(root, VALIDATION_REPORT_FILE);
+  // aws-cdk-lib writes the report at the top of the assembly: for a stage's folder, it is in an enclosing one.
+  let reportDir = root;
+  while (!statOrUndefined(path.join(reportDir, VALIDATION_REPORT_FILE)) && statOrUndefined(path.join(path.dirname(reportDir), MANIFEST_FILE))
+    && path.dirname(reportDir) !== reportDir) {
+    reportDir = path.dirname(reportDir);
+  }
+  const reportPath = path.join(reportDir, VALIDATION_REPORT_FILE);
   const validationReport = statOrUndefined(reportPath)
-    ? { file: VALIDATION_REPORT_FILE, json: readJson(reportPath) as ValidationReportJson }
+    ? { file: path.relative(root, reportPath), json: readJson(reportPath) as ValidationReportJson }
     : undefined;
   return {
     stacks: stacks.sort((a, b) => a.file.localeCompare(b.file)),
@@ -140,6 +159,20 @@ function readAssemblyFolder(root: string): Assembly {
       a.constructPath.localeCompare(b.constructPath) || a.rule.localeCompare(b.rule)),
     resourcesByPath,
   };
+}
+
+/** The file assets of an assembly folder that are templates: asset hash to file name. */
+function nestedTemplateFiles(dir: string, manifest: ManifestJson): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const artifact of Object.values(manifest.artifacts ?? {})) {
+    const assetManifest = (artifact.properties as { file?: string } | undefined)?.file;
+    if (artifact.type !== 'cdk:asset-manifest' || !assetManifest) continue;
+    const assets = readJson(path.join(dir, assetManifest)) as { files?: Record<string, { source?: { path?: string } }> };
+    for (const [hash, asset] of Object.entries(assets.files ?? {})) {
+      if (asset.source?.path?.endsWith('.template.json')) files.set(hash, asset.source.path);
+    }
+  }
+  return files;
 }
 
 /** Acknowledgements (rule, reason, where) and the logical id of every resource, from a stack's metadata. */

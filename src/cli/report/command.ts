@@ -48,10 +48,11 @@ export function registerReportCommand(program: Command, context: CliContext, io:
       + 'template evidence, the cdk-nag results and the HIPAA and NIST 800-53 mapping. Needs no AWS account.')
     .argument('<input>', 'the cdk.out folder that `cdk synth` wrote, or one of its *.template.json files')
     .option('--out <file>', 'write the report to this file (default: stdout)')
-    .addOption(new Option('--format <format>', 'md, json or html (default: from the --out extension, else md)').choices([...REPORT_FORMATS]))
+    .addOption(new Option('--format <format>', 'md, json or html (default: from the --out extension, else md, or json with --json)').choices([...REPORT_FORMATS]))
     .option('--fail-on-findings', 'exit 1 when the verdict is fail (for pipelines)')
     .action(async (input: string, options: ReportOptions) => {
-      const format = options.format ?? formatOf(options.out);
+      // The tool's global --json asks for the JSON report on stdout, as it asks for JSON results elsewhere.
+      const format = options.format ?? (options.out === undefined && context.options().json === true ? 'json' : formatOf(options.out));
       const assembly = readAssembly(input);
       const report = await buildReport(input, assembly, {
         ...LAKE_ANALYSIS,

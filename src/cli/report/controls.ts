@@ -139,7 +139,8 @@ class LakeTemplate {
   }
 
   public evidence(found: FoundResource, property: string): Evidence {
-    return evidenceOf(this.file, found, property);
+    // A resource the app created in another template (its own bucket in a parent stack) is cited there.
+    return evidenceOf(this.lake.otherFiles?.[found.logicalId] ?? this.file, found, property);
   }
 
   /** The lake's two handlers that are in the template. */

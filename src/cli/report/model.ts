@@ -30,6 +30,11 @@ export interface StackTemplate {
   /** The template file, relative to the input folder (or the file name when a template was given). */
   readonly file: string;
   readonly template: TemplateJson;
+  /**
+   * The nested stacks this template creates: logical id of the `AWS::CloudFormation::Stack`
+   * resource to the nested template's `file`. Known when a whole assembly is read.
+   */
+  readonly nestedStacks?: Readonly<Record<string, string>>;
 }
 
 /** One lake found in a template by its metadata (src/contracts/lake-metadata.ts). */
@@ -41,6 +46,12 @@ export interface LakeInTemplate {
   readonly parts: Partial<Record<LakePart, string>>;
   /** Logical ids of every resource of the lake in `stack.template`, sorted. */
   readonly resources: readonly string[];
+  /**
+   * The template file of each resource that the app created in another template (its own bucket
+   * or key in a parent or sibling stack): `stack.template` then holds them too, with the references
+   * between the templates (nested-stack parameters and outputs, exports) resolved.
+   */
+  readonly otherFiles?: Readonly<Record<string, string>>;
 }
 
 /** Where a control's evidence is in the template. */

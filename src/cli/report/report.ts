@@ -25,24 +25,16 @@ export class NoLakeError extends CliError {}
  * so give a relative path for a report that must not depend on the machine).
  */
 export async function buildReport(input: string, assembly: Assembly, analysis: LakeAnalysis): Promise<ComplianceReport> {
-  const found = findLakes(assembly.stacks);
+  const found = findLakes(assembly.stacks).filter((lake) => assembly.selected === undefined || lake.stack.file === assembly.selected);
   if (found.length === 0) {
-    const files = assembly.stacks.map((stack) => stack.file).join(', ');
+    const files = assembly.selected ?? assembly.stacks.map((stack) => stack.file).join(', ');
     throw new NoLakeError(`${input} holds no HealthDataLake (no resource of ${files} carries the construct's metadata): `
       + 'give the synthesized output of an app that uses the construct, synthesized with this release or a later one.');
   }
   const lakes: LakeReport[] = [];
   for (const lake of found) {
     analysis.onLake?.(lake);
-    const controls = analysis.controls(lake);
-    lakes.push({
-      name: lake.name,
-      stackName: lake.stack.stackName,
-      file: lake.stack.file,
-      accessMatrix: await analysis.accessMatrix(lake),
-      controls,
-      frameworks: frameworkCoverage(controls),
-    });
+    lakes.push(await analyzed(lake, analysis));
   }
   const nag = nagSection(assembly);
   const findings = [...lakes.flatMap(lakeFindings), ...nagFindings(nag)];
@@ -54,6 +46,25 @@ export async function buildReport(input: string, assembly: Assembly, analysis: L
     lakes,
     nag,
   };
+}
+
+async function analyzed(lake: LakeInTemplate, analysis: LakeAnalysis): Promise<LakeReport> {
+  try {
+    const controls = analysis.controls(lake);
+    return {
+      name: lake.name,
+      stackName: lake.stack.stackName,
+      file: lake.stack.file,
+      accessMatrix: await analysis.accessMatrix(lake),
+      controls,
+      frameworks: frameworkCoverage(controls),
+    };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    // A template the evaluation cannot resolve (a parameter whose value is in a template not given, say).
+    throw new CliError(`${lake.stack.file}: the lake ${lake.name} cannot be evaluated (${(error as Error).message.replace(/\.$/, '')}); `
+      + 'give the whole cdk.out folder, so that references to other templates can be resolved.', { cause: error });
+  }
 }
 
 function lakeFindings(lake: LakeReport): string[] {

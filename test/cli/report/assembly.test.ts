@@ -2,11 +2,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, NestedStack, Stack, Stage, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { HealthDataLake } from '../../../src';
 import { CliError, ExitCode } from '../../../src/cli/context';
 import { readAssembly } from '../../../src/cli/report/assembly';
+import { LAKE_ANALYSIS } from '../../../src/cli/report/command';
 import { findLakes } from '../../../src/cli/report/lakes';
 import { nagSection } from '../../../src/cli/report/nag';
 import { buildReport, NoLakeError } from '../../../src/cli/report/report';
@@ -118,8 +120,10 @@ describe('GIVEN a lake in a nested stack of a stage', () => {
     const assembly = readAssembly(outdir);
     const nestedFile = assembly.stacks.find((stack) => stack.file.endsWith('.nested.template.json'))!.file;
     const single = readAssembly(path.join(outdir, nestedFile));
-    expect(single.stacks).toHaveLength(1);
-    expect(findLakes(single.stacks).map((lake) => lake.name)).toEqual(['records']);
+    expect(single.selected).toBe(path.basename(nestedFile));
+    // aws-cdk-lib writes the validation report at the top of the assembly, not in the stage's folder.
+    expect(single.validationReport?.file).toBe(path.join('..', 'validation-report.json'));
+    expect(findLakes(single.stacks).filter((lake) => lake.stack.file === single.selected).map((lake) => lake.name)).toEqual(['records']);
   });
 });
 
@@ -140,5 +144,76 @@ describe('GIVEN an assembly synthesized without validation plugins and without i
     expect(assembly.stacks.map((stack) => [stack.stackName, stack.file])).toEqual([['lake', 'lake.json']]);
     expect(assembly.validationReport).toBeUndefined();
     expect(findLakes(assembly.stacks)).toHaveLength(1);
+  });
+});
+
+describe('GIVEN a lake in a nested stack whose bucket and key the app created in the parent stack', () => {
+  let outdir: string;
+  beforeAll(() => {
+    outdir = synthesize((app) => {
+      const parent = new Stack(app, 'Parent', { env: { account: '111122223333', region: 'eu-west-1' } });
+      const key = new kms.Key(parent, 'Key', { enableKeyRotation: true });
+      const bucket = new s3.Bucket(parent, 'Bucket', {
+        encryptionKey: key,
+        encryption: s3.BucketEncryption.KMS,
+        enforceSSL: true,
+        versioned: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      });
+      new HealthDataLake(new NestedStack(parent, 'Inner'), 'Lake', { bucket, encryptionKey: key });
+    });
+  });
+
+  test('WHEN the lakes are found THEN there is one lake, in the nested template, joined with its bucket and key of the parent', () => {
+    const assembly = readAssembly(outdir);
+    const parent = assembly.stacks.find((stack) => stack.file === 'Parent.template.json')!;
+    expect(Object.values(parent.nestedStacks ?? {})).toEqual([expect.stringMatching(/\.nested\.template\.json$/)]);
+
+    const lakes = findLakes(assembly.stacks);
+    expect(lakes.map((lake) => [lake.name, lake.stack.file])).toEqual([['Parent-Inner-Lake', expect.stringMatching(/\.nested\.template\.json$/)]]);
+    const [lake] = lakes;
+    const bucketId = lake.parts['data-bucket']!;
+    expect(lake.otherFiles).toEqual(expect.objectContaining({ [bucketId]: 'Parent.template.json', [lake.parts['data-key']!]: 'Parent.template.json' }));
+    // The nested stack's parameters are replaced by what the parent passes: the institute policy names the parent's bucket.
+    const policy = lake.stack.template.Resources![lake.parts['institute-policy']!];
+    expect(JSON.stringify(policy)).toContain(`{"Fn::GetAtt":["${bucketId}","Arn"]}`);
+    expect(JSON.stringify(policy)).not.toMatch(/"Ref":"referenceto/);
+    // And the parent's bucket policy names the nested stack's institute role, through the nested stack's outputs.
+    const bucketPolicy = lake.stack.template.Resources![lake.parts['data-bucket-policy']!];
+    expect(JSON.stringify(bucketPolicy)).toContain(`{"Fn::GetAtt":["${lake.parts['institute-role']}","Arn"]}`);
+  });
+
+  test('WHEN the report is built THEN the bucket policy of the parent is evaluated and the evidence cites the parent\'s template', async () => {
+    const report = await buildReport('cdk.out', readAssembly(outdir), LAKE_ANALYSIS);
+    const [lake] = report.lakes;
+    expect(lake.accessMatrix.policies).toEqual(expect.arrayContaining([expect.stringMatching(/^bucket-policy BucketPolicy/), expect.stringMatching(/^key-policy Key/)]));
+    const cell = (caller: string, operation: string) => lake.accessMatrix.cells.find((c) => c.caller === caller && c.operation === operation)!;
+    expect(cell('institute-a-read-write', 'read-own').decision).toBe('allowed');
+    expect(cell('institute-b-read-write', 'read-other').decision).toBe('denied');
+    // The perimeter of the bucket policy (in the parent) keeps the account's administrator out of the messages.
+    expect(cell('account-principal', 'read-own')).toEqual(expect.objectContaining({ decision: 'denied', denial: 'explicit' }));
+    const encryption = lake.controls.find((control) => control.id === 'data-protection.bucket-encryption')!;
+    expect(encryption.evidence.map((evidence) => evidence.file)).toContain('Parent.template.json');
+  });
+
+  test('WHEN only the nested template of the assembly is given THEN it is reported, joined through the assembly', async () => {
+    const assembly = readAssembly(outdir);
+    const nestedFile = assembly.stacks.find((stack) => stack.file.endsWith('.nested.template.json'))!.file;
+    const report = await buildReport(nestedFile, readAssembly(path.join(outdir, nestedFile)), LAKE_ANALYSIS);
+    expect(report.lakes.map((lake) => lake.name)).toEqual(['Parent-Inner-Lake']);
+    expect(report.lakes[0].accessMatrix.policies).toEqual(expect.arrayContaining([expect.stringMatching(/^bucket-policy /)]));
+  });
+
+  test('WHEN only the parent template of the assembly is given THEN it holds no lake of its own', async () => {
+    await expect(buildReport('Parent.template.json', readAssembly(path.join(outdir, 'Parent.template.json')), LAKE_ANALYSIS))
+      .rejects.toThrow(/^Parent\.template\.json holds no HealthDataLake \(no resource of Parent\.template\.json carries/);
+  });
+
+  test('WHEN the nested template is copied out of its assembly THEN the report says what it cannot resolve and what to give', async () => {
+    const nestedFile = readAssembly(outdir).stacks.find((stack) => stack.file.endsWith('.nested.template.json'))!.file;
+    const lone = path.join(tmp(), 'inner.json');
+    fs.copyFileSync(path.join(outdir, nestedFile), lone);
+    await expect(buildReport(lone, readAssembly(lone), LAKE_ANALYSIS)).rejects.toThrow(
+      /^inner\.json: the lake Parent-Inner-Lake cannot be evaluated \(.*\); give the whole cdk\.out folder, so that references to other templates can be resolved\.$/);
   });
 });

@@ -59,6 +59,12 @@ describe('GIVEN the synthesized example app', () => {
     expect(report.nag.validationReport).toBe('validation-report.json');
   });
 
+  test('WHEN the tool\'s global --json is given THEN the report on stdout is the JSON one', async () => {
+    const { code, stdout } = await runCli(['--json', 'report', example]);
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as ComplianceReport).schemaVersion).toBe(1);
+  });
+
   test('WHEN --out ends in .html THEN an HTML page is written and a note on stderr says where', async () => {
     const out = path.join(tmp(), 'nested', 'report.html');
     const { code, stdout, stderr } = await runCli(['report', example, '--out', out]);
@@ -116,6 +122,80 @@ describe('GIVEN a weakened template', () => {
   test('WHEN --fail-on-findings is given on the example THEN a pass verdict exits 0', async () => {
     const { code } = await runCli(['report', example, '--fail-on-findings']);
     expect(code).toBe(0);
+  });
+});
+
+describe('GIVEN the example\'s template weakened in one way at a time', () => {
+  type Resources = Record<string, any>;
+  const statements = (resources: Resources) => Object.values(resources)
+    .flatMap((resource) => resource.Properties?.PolicyDocument?.Statement ?? []) as any[];
+  const withoutSid = (resources: Resources, sid: string) => {
+    for (const resource of Object.values(resources)) {
+      const document = resource.Properties?.PolicyDocument;
+      if (document?.Statement) document.Statement = document.Statement.filter((statement: any) => statement.Sid !== sid);
+    }
+  };
+  const WEAKENINGS: Array<{ name: string; change: (resources: Resources) => void; finding: RegExp }> = [
+    {
+      name: 'the cross-institute read restriction dropped (the Deny and the Allow\'s tag comparison)',
+      change: (resources) => {
+        withoutSid(resources, 'DenyReadingOtherInstitutes');
+        for (const statement of statements(resources).filter((s) => s.Sid === 'ReadOwnInstituteMessages')) delete statement.Condition.StringEquals;
+      },
+      finding: /User of institute B, read and write: Read the other institute's message is allowed, where the lake's model says denied/,
+    },
+    {
+      name: 'the tag condition of the create widened to any institute',
+      change: (resources) => {
+        withoutSid(resources, 'DenyWritingForOtherInstitutes');
+        for (const statement of statements(resources).filter((s) => ['CreateOwnInstituteMessages', 'TagOwnInstituteMessagesOnCreate'].includes(s.Sid))) {
+          delete statement.Condition.StringEquals['s3:RequestObjectTag/source'];
+          statement.Condition.StringLike = { ...statement.Condition.StringLike, 's3:RequestObjectTag/source': '*' };
+        }
+      },
+      finding: /User of institute A, read and write: Create a message for the other institute is allowed, where the lake's model says denied/,
+    },
+    {
+      name: 'the API-only gate removed',
+      change: (resources) => {
+        withoutSid(resources, 'DenyOutsideTheLakeApi');
+        withoutSid(resources, 'DenyInstituteUsersOutsideTheLakeApi');
+      },
+      finding: /Identity pool credentials used outside the lake's VPC: Read own institute's message is allowed, where the lake's model says denied/,
+    },
+    {
+      name: 'SSE-C allowed (the bucket\'s block and the policies\' denies removed)',
+      change: (resources) => {
+        withoutSid(resources, 'DenyCustomerProvidedKeys');
+        for (const resource of Object.values(resources)) {
+          for (const rule of resource.Properties?.BucketEncryption?.ServerSideEncryptionConfiguration ?? []) delete rule.BlockedEncryptionTypes;
+        }
+      },
+      finding: /SSE-C\): the bucket blocks it and the bucket policy denies it: not met/,
+    },
+    {
+      name: 'an institute attribute made writable by the app client',
+      change: (resources) => {
+        for (const resource of Object.values(resources).filter((r) => r.Type === 'AWS::Cognito::UserPoolClient')) {
+          resource.Properties.WriteAttributes = [...resource.Properties.WriteAttributes ?? [], 'custom:read'];
+        }
+      },
+      finding: /No user can change their own institute: no app client of the user pool may write the institute attributes: not met/,
+    },
+  ];
+
+  test.each(WEAKENINGS)('WHEN $name THEN the verdict is fail and a finding says what changed', async ({ change, finding }) => {
+    const { code, stdout } = await runCli(['report', weakened((template) => change(template.Resources)), '--format', 'json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as ComplianceReport;
+    expect(report.verdict).toBe('fail');
+    expect(report.findings).toContainEqual(expect.stringMatching(finding));
+  });
+
+  test('WHEN the template is not weakened THEN none of those findings is there', async () => {
+    const report = JSON.parse((await runCli(['report', weakened(() => undefined), '--format', 'json'])).stdout) as ComplianceReport;
+    expect(report.verdict).toBe('pass');
+    expect(report.findings).toEqual([]);
   });
 });
 
