@@ -114,30 +114,38 @@ function readAssemblyFolder(root: string): Assembly {
         ...artifact.additionalMetadataFile ? readJson(path.join(dir, artifact.additionalMetadataFile)) as Record<string, MetadataEntry[]> : {},
       };
       const stackName = artifact.displayName ?? artifactId;
-      const templateFiles = new Map<string, string>([[artifact.properties.templateFile, stackName]]);
-      // Nested stacks: their templates are files of the assembly, named in the parent's metadata.
+      // Names of nested stacks, where the metadata records them (aws-cdk-lib 2.27x and later).
+      const namedFiles = new Map<string, string>();
       for (const [constructPath, entries] of Object.entries(metadata)) {
         for (const entry of entries) {
-          if (entry.type === 'aws:cdk:templateFile' && typeof entry.data === 'string' && !templateFiles.has(entry.data)) {
-            templateFiles.set(entry.data, constructPath.replace(/^\//, ''));
-          }
+          if (entry.type === 'aws:cdk:templateFile' && typeof entry.data === 'string') namedFiles.set(entry.data, constructPath.replace(/^\//, ''));
         }
       }
+      // The stack's template, then its nested stacks' templates: each nested stack resource's template URL
+      // ends in the asset hash of its template file.
       const nestedFileOf = nestedTemplateFiles(dir, manifest);
-      for (const [templateFile, name] of templateFiles) {
-        const file = path.join(relativeDir, templateFile);
+      const templateOf = new Map<string, string>([[`/${stackName}`, artifact.properties.templateFile]]);
+      const queue: Array<{ templateFile: string; name: string }> = [{ templateFile: artifact.properties.templateFile, name: stackName }];
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const file = path.join(relativeDir, next.templateFile);
         const template = readTemplateFile(path.join(root, file));
         const nestedStacks: Record<string, string> = {};
         for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
           if (resource?.Type !== 'AWS::CloudFormation::Stack') continue;
-          // The template URL ends in the asset hash of the nested template.
           const hash = JSON.stringify(resource.Properties?.TemplateURL ?? '').match(/[0-9a-f]{64}/)?.[0];
           const nestedFile = hash ? nestedFileOf.get(hash) : undefined;
-          if (nestedFile) nestedStacks[logicalId] = path.join(relativeDir, nestedFile);
+          if (!nestedFile || queue.some((queued) => queued.templateFile === nestedFile)) continue;
+          nestedStacks[logicalId] = path.join(relativeDir, nestedFile);
+          queue.push({ templateFile: nestedFile, name: namedFiles.get(nestedFile) ?? `${next.name}/${logicalId}` });
+          // The construct path of the nested stack: its resource is `<path>.NestedStack/<id>.NestedStackResource`.
+          const resourcePath = constructPathOfLogicalId(metadata, logicalId, (candidate) => templateFileFor(templateOf, candidate) === next!.templateFile);
+          const nestedPath = resourcePath?.match(/^(.*)\.NestedStack\/[^/]+\.NestedStackResource$/)?.[1];
+          if (nestedPath) templateOf.set(nestedPath, nestedFile);
         }
-        stacks.push({ stackName: name, file, template, ...Object.keys(nestedStacks).length > 0 ? { nestedStacks } : {} });
+        stacks.push({ stackName: next.name, file, template, ...Object.keys(nestedStacks).length > 0 ? { nestedStacks } : {} });
       }
-      collectMetadata(metadata, relativeDir, acknowledgements, resourcesByPath);
+      for (const [templateFile, name] of namedFiles) templateOf.set(`/${name}`, templateFile);
+      collectMetadata(metadata, relativeDir, templateOf, acknowledgements, resourcesByPath);
     }
   };
   visit('');
@@ -175,26 +183,32 @@ function nestedTemplateFiles(dir: string, manifest: ManifestJson): Map<string, s
   return files;
 }
 
+/** The template file of a construct path: that of the nearest ancestor with one (the stack or a nested stack). */
+function templateFileFor(templateOf: ReadonlyMap<string, string>, constructPath: string): string | undefined {
+  for (let at = constructPath; at.length > 0; at = at.slice(0, Math.max(0, at.lastIndexOf('/')))) {
+    const file = templateOf.get(at);
+    if (file) return file;
+  }
+  return undefined;
+}
+
+/** The construct path whose resource has this logical id (in the template `inTemplate` accepts). */
+function constructPathOfLogicalId(metadata: Record<string, MetadataEntry[]>, logicalId: string, inTemplate: (constructPath: string) => boolean): string | undefined {
+  return Object.entries(metadata).find(([constructPath, entries]) =>
+    entries.some((entry) => entry.type === 'aws:cdk:logicalId' && entry.data === logicalId) && inTemplate(constructPath))?.[0];
+}
+
 /** Acknowledgements (rule, reason, where) and the logical id of every resource, from a stack's metadata. */
 function collectMetadata(
   metadata: Record<string, MetadataEntry[]>,
   relativeDir: string,
+  templateOf: ReadonlyMap<string, string>,
   acknowledgements: NagAcknowledgement[],
   resourcesByPath: Map<string, { file: string; logicalId: string }>,
 ): void {
-  // The template of a construct path: the nearest ancestor that names one (the stack or a nested stack).
-  const templateOf = new Map<string, string>();
-  for (const [constructPath, entries] of Object.entries(metadata)) {
-    for (const entry of entries) {
-      if (entry.type === 'aws:cdk:templateFile' && typeof entry.data === 'string') templateOf.set(constructPath, entry.data);
-    }
-  }
   const fileFor = (constructPath: string): string | undefined => {
-    for (let at = constructPath; at.length > 0; at = at.slice(0, Math.max(0, at.lastIndexOf('/')))) {
-      const file = templateOf.get(at);
-      if (file) return path.join(relativeDir, file);
-    }
-    return undefined;
+    const file = templateFileFor(templateOf, constructPath);
+    return file === undefined ? undefined : path.join(relativeDir, file);
   };
   for (const [constructPath, entries] of Object.entries(metadata)) {
     for (const entry of entries) {
