@@ -138,7 +138,8 @@ function readAssemblyFolder(root: string): Assembly {
           nestedStacks[logicalId] = path.join(relativeDir, nestedFile);
           queue.push({ templateFile: nestedFile, name: namedFiles.get(nestedFile) ?? `${next.name}/${logicalId}` });
           // The construct path of the nested stack: its resource is `<path>.NestedStack/<id>.NestedStackResource`.
-          const resourcePath = constructPathOfLogicalId(metadata, logicalId, (candidate) => templateFileFor(templateOf, candidate) === next!.templateFile);
+          const parentFile = next.templateFile;
+          const resourcePath = constructPathOfLogicalId(metadata, logicalId, (candidate) => templateFileFor(templateOf, candidate) === parentFile);
           const nestedPath = resourcePath?.match(/^(.*)\.NestedStack\/[^/]+\.NestedStackResource$/)?.[1];
           if (nestedPath) templateOf.set(nestedPath, nestedFile);
         }
@@ -193,7 +194,11 @@ function templateFileFor(templateOf: ReadonlyMap<string, string>, constructPath:
 }
 
 /** The construct path whose resource has this logical id (in the template `inTemplate` accepts). */
-function constructPathOfLogicalId(metadata: Record<string, MetadataEntry[]>, logicalId: string, inTemplate: (constructPath: string) => boolean): string | undefined {
+function constructPathOfLogicalId(
+  metadata: Record<string, MetadataEntry[]>,
+  logicalId: string,
+  inTemplate: (constructPath: string) => boolean,
+): string | undefined {
   return Object.entries(metadata).find(([constructPath, entries]) =>
     entries.some((entry) => entry.type === 'aws:cdk:logicalId' && entry.data === logicalId) && inTemplate(constructPath))?.[0];
 }
