@@ -20,7 +20,7 @@ import { InstituteIdentityPool } from './identity/institute-identity-pool';
 import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import { addLakeOutputs, lakeNameOf } from './lake-identity';
-import { firstResourceOf, stampLakeResources } from './lake-metadata';
+import { firstResourceOf, stampLakePart, stampLakeResources } from './lake-metadata';
 import { checkAttributeNames, checkLakeProps } from './prop-rules';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
@@ -602,6 +602,8 @@ export class HealthDataLake extends Construct {
    * @param grantee The role of the pipeline that reads the messages.
    */
   public grantReadMessages(grantee: iam.IRole): iam.Grant {
+    // The compliance report shows each reader the template holds as a row of the access matrix.
+    stampLakePart(grantee, this.lakeName, 'message-reader');
     return this.perimeter.grantReadMessages(grantee);
   }
 

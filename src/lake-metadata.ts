@@ -15,6 +15,12 @@ export function stampLakeResources(lake: IConstruct, lakeName: string, parts: Pa
   Aspects.of(lake).add(new StampLakeResources(lakeName));
 }
 
+/** Marks one more resource as a part of the lake (a message reader the app granted, say). */
+export function stampLakePart(construct: IConstruct, lakeName: string, part: LakePart): void {
+  const resource = cfnResourceOf(construct);
+  if (resource) addMembership(resource, { lake: lakeName, part });
+}
+
 class StampLakeResources implements IAspect {
   constructor(private readonly lakeName: string) {}
 

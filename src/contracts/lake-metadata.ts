@@ -38,6 +38,8 @@ export const LAKE_PARTS = [
   'ingest-role',
   'read-function',
   'read-role',
+  // A role the app granted `grantReadMessages` (or named in `messageReaders`): several resources may carry it.
+  'message-reader',
 ] as const;
 
 /** One part of a lake. */

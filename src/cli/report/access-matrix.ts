@@ -66,12 +66,13 @@ const ACCOUNT_PRINCIPAL_ROLE = 'AccountAdministrator';
 const ACCOUNT_PRINCIPAL_POLICY = 'AssumedAdministratorAccess';
 
 interface CallerDefinition {
-  readonly axis: MatrixAxis & { readonly id: MatrixCallerId };
+  /** A fixed caller, or a message reader of the template (`message-reader-<logical id>`). */
+  readonly axis: MatrixAxis & { readonly id: MatrixCallerId | `message-reader-${string}` };
   /** The institute "own" refers to; the other institute is the other one of A and B. */
   readonly own: string;
   readonly principalTags: Record<string, string>;
-  /** The simulated role. */
-  readonly role: 'institute' | 'account-principal' | 'ingest-role' | 'read-role';
+  /** The simulated role: a fixed one, or a message reader's logical id. */
+  readonly role: 'institute' | 'account-principal' | 'ingest-role' | 'read-role' | `reader:${string}`;
   /** Whether its S3 requests come through the lake's S3 endpoint. */
   readonly throughEndpoint: boolean;
   /** The operations the lake's model allows it; every other operation is expected to be denied. */
@@ -237,6 +238,24 @@ const OPERATIONS: ReadonlyArray<MatrixAxis & { readonly id: MatrixOperationId }>
   },
 ];
 
+/** A role the app granted to read every message (a pipeline, say), outside the lake's VPC. */
+function messageReaderCaller(logicalId: string): CallerDefinition {
+  return {
+    axis: {
+      id: `message-reader-${logicalId}`,
+      label: `Message reader ${logicalId}`,
+      description: `A session of the role ${logicalId}, which the app granted to read every message (grantReadMessages or messageReaders), `
+        + 'with its identity policies from the template, requesting from outside the lake\'s S3 endpoint (a downstream pipeline); '
+        + '"own" institute stands for A. The lake\'s model lets it read the messages of every institute and nothing else.',
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: `reader:${logicalId}`,
+    throughEndpoint: false,
+    allowed: ['read-own', 'read-other'],
+  };
+}
+
 /** The callers (rows) of the matrix, in order. */
 export const MATRIX_CALLERS: readonly MatrixAxis[] = CALLERS.map((caller) => caller.axis);
 /** The operations (columns) of the matrix, in order. */
@@ -325,11 +344,20 @@ class LakeEvaluation {
       this.simulators.set(handler, new LakePolicySimulator({ ...own, s3Endpoint: policies.s3Endpoint }, where.account));
       this.noteIdentityPolicies(own);
     }
+    const readers = lake.messageReaders ?? [];
+    for (const reader of readers.filter((logicalId) => lake.otherFiles?.[logicalId] === undefined)) {
+      const own = lakePoliciesFromTemplate(template, { ...ids, role: reader }, environment, { managedPolicyArns: 'record' });
+      this.simulators.set(`reader:${reader}`, new LakePolicySimulator({ ...own, s3Endpoint: policies.s3Endpoint }, where.account));
+      this.noteIdentityPolicies(own);
+    }
+    for (const reader of readers.filter((logicalId) => lake.otherFiles?.[logicalId] !== undefined)) {
+      this.unevaluated.push(`The message reader ${reader} is a role of ${lake.otherFiles![reader]}, whose policies were not joined to the lake's: it has no row.`);
+    }
     this.noteIdentityPolicies(policies);
     if (policies.bucketPolicyName) this.evaluatedPolicies.add(`bucket-policy ${policies.bucketPolicyName}`);
     if (policies.keyPolicyName) this.evaluatedPolicies.add(`key-policy ${policies.keyPolicyName}`);
     if (policies.s3Endpoint?.name && policies.s3Endpoint.policy) this.evaluatedPolicies.add(`s3-endpoint-policy ${policies.s3Endpoint.name}`);
-    this.callers = CALLERS.filter((caller) => this.simulators.has(caller.role));
+    this.callers = [...CALLERS, ...readers.map(messageReaderCaller)].filter((caller) => this.simulators.has(caller.role));
     this.assumptions.push(...this.describeAssumptions(ids, where));
   }
 
@@ -348,7 +376,7 @@ class LakeEvaluation {
     const deciding = allowed ? explanations : explanations.filter((e) => e.decision === 'ExplicitlyDenied');
     const statements = [...new Set(deciding.flatMap((e) => e.decidedBy.map((s) => `${s.policy} ${s.effect} ${s.statement}`)))].sort();
     const decision: AccessDecision = allowed ? 'allowed' : 'denied';
-    const expected = expectedDecision(caller.axis.id, operation);
+    const expected: AccessDecision = caller.allowed.includes(operation) ? 'allowed' : 'denied';
     return {
       caller: caller.axis.id,
       operation,

@@ -11,6 +11,7 @@ interface LakeGroup {
   readonly stack: StackTemplate;
   readonly parts: Partial<Record<LakePart, string>>;
   readonly resources: string[];
+  readonly messageReaders: string[];
 }
 
 /**
@@ -40,13 +41,22 @@ function groupsOf(stack: StackTemplate): LakeGroup[] {
         + `(it reads version ${LAKE_METADATA_VERSION}); use the cdk-health-data-lake release the app was synthesized with.`);
     }
     for (const membership of metadata.lakes) {
-      const group = byName.get(membership.lake) ?? { name: membership.lake, stack, parts: {}, resources: [] };
+      const group = byName.get(membership.lake) ?? { name: membership.lake, stack, parts: {}, resources: [], messageReaders: [] };
       byName.set(membership.lake, group);
-      group.resources.push(logicalId);
-      if (membership.part !== undefined) group.parts[membership.part] = logicalId;
+      if (membership.part === 'message-reader') {
+        // A role of the app, not of the lake: one of possibly several readers.
+        group.messageReaders.push(logicalId);
+      } else {
+        group.resources.push(logicalId);
+        if (membership.part !== undefined) group.parts[membership.part] = logicalId;
+      }
     }
   }
-  return [...byName.values()].map((group) => ({ ...group, resources: group.resources.sort() }));
+  return [...byName.values()].map(({ messageReaders, ...group }) => ({
+    ...group,
+    resources: group.resources.sort(),
+    messageReaders: messageReaders.sort(),
+  }));
 }
 
 /**
@@ -70,13 +80,14 @@ function joined(home: LakeGroup, others: readonly LakeGroup[], stacks: readonly 
     if (stack !== home.stack) otherFiles[logicalId] = stack.file;
   };
   for (const logicalId of Object.keys(home.stack.template.Resources ?? {})) add(home.stack, logicalId);
-  for (const other of others) for (const logicalId of other.resources) add(other.stack, logicalId);
+  for (const other of others) for (const logicalId of [...other.resources, ...other.messageReaders]) add(other.stack, logicalId);
   const template: TemplateJson = { ...home.stack.template, Resources: resources };
   return {
     name: home.name,
     stack: { ...home.stack, template },
     parts: Object.assign({}, ...others.map((other) => other.parts), home.parts),
     resources: [...new Set([...home.resources, ...others.flatMap((other) => other.resources)])].sort(),
+    messageReaders: [...new Set([...home.messageReaders, ...others.flatMap((other) => other.messageReaders)])].sort(),
     otherFiles,
   };
 }

@@ -46,6 +46,8 @@ export interface LakeInTemplate {
   readonly parts: Partial<Record<LakePart, string>>;
   /** Logical ids of every resource of the lake in `stack.template`, sorted. */
   readonly resources: readonly string[];
+  /** Logical ids of the roles the app granted to read every message (`grantReadMessages`), sorted. */
+  readonly messageReaders?: readonly string[];
   /**
    * The template file of each resource that the app created in another template (its own bucket
    * or key in a parent or sibling stack): `stack.template` then holds them too, with the references
