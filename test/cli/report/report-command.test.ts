@@ -199,6 +199,27 @@ describe('GIVEN the example\'s template weakened in one way at a time', () => {
   });
 });
 
+describe('GIVEN a template whose names carry markup', () => {
+  test('WHEN the HTML report is written THEN every text from the template is escaped, and the Markdown table is not broken', async () => {
+    const hostile = '<img src=x onerror=alert(1)>|pipe';
+    const file = weakened((template) => {
+      // The deciding statements are named by their Sid: give the one that allows reads a hostile one.
+      for (const resource of Object.values(template.Resources)) {
+        for (const statement of resource.Properties?.PolicyDocument?.Statement ?? []) {
+          if (statement.Sid === 'ReadOwnInstituteMessages') statement.Sid = hostile;
+        }
+      }
+    });
+    const out = path.join(tmp(), 'report.html');
+    expect((await runCli(['report', file, '--out', out])).code).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;|pipe');
+    expect(html).not.toContain('<img');
+    const markdown = (await runCli(['report', file])).stdout;
+    expect(markdown).toContain('<img src=x onerror=alert(1)>\\|pipe');
+  });
+});
+
 describe('GIVEN a template with two lakes', () => {
   test('WHEN it is reported THEN each lake has its own matrix and controls, in name order', async () => {
     const { code, stdout } = await runCli(['report', twoLakes, '--format', 'json']);
