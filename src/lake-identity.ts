@@ -5,7 +5,7 @@
 import { createHash } from 'crypto';
 import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { LakeOutput, LakeOutputSuffix } from './contracts/lake-outputs';
+import { LAKE_OUTPUT_FIELDS, LakeOutput, LakeOutputSuffix, LakeOutputValues } from './contracts/lake-outputs';
 
 /** Longest lake name: readable in a dashboard, well within every limit of what it names. */
 export const MAX_LAKE_NAME_LENGTH = 64;
@@ -77,77 +77,55 @@ function claim(
   taken.set(key, path);
 }
 
-/** What the outputs of one lake hold. */
-export interface LakeOutputValues {
-  readonly apiUrl: string;
-  readonly userPoolId: string;
-  readonly userPoolClientId: string;
-  readonly identityPoolId: string;
-  readonly bucketName: string;
-  readonly lakeName: string;
-  readonly readClaim: string;
-  readonly writeClaim: string;
-  readonly revocationDelaySeconds: string;
-}
-
 /**
  * Every output: its id (after the lake's prefix), its value and its description. The last four are
  * what an operator's tool needs beyond the ids: the lake's name (to read its metrics), the attribute
  * names (to create users, since they are configurable) and the revocation delay (to say when a
  * sign-out takes effect). The region is not an output: `DescribeStacks` is already asked in it.
  */
-const OUTPUTS: readonly { id: LakeOutputSuffix; value: (values: LakeOutputValues) => string; description: string }[] = [
+const OUTPUTS: readonly { id: LakeOutputSuffix; description: string }[] = [
   {
     id: LakeOutput.API_URL,
-    value: (values) => values.apiUrl,
     description: 'Health data lake: URL of the HTTP API (POST /messages, GET /messages/{id}). Institute clients ' +
       'send and read HL7 v2 messages here with a Cognito ID token as Authorization: Bearer.',
   },
   {
     id: LakeOutput.USER_POOL_ID,
-    value: (values) => values.userPoolId,
     description: 'Health data lake: Cognito user pool of the institute users. Administrators create users here ' +
       'and set their read and write institutes.',
   },
   {
     id: LakeOutput.USER_POOL_CLIENT_ID,
-    value: (values) => values.userPoolClientId,
     description: 'Health data lake: app client (no secret) institute users sign in with. The API accepts only ID ' +
       'tokens issued to this client.',
   },
   {
     id: LakeOutput.IDENTITY_POOL_ID,
-    value: (values) => values.identityPoolId,
     description: 'Health data lake: Cognito identity pool that exchanges an institute user\'s ID token for ' +
       'credentials tagged with the user\'s institutes. The handlers use it on every request.',
   },
   {
     id: LakeOutput.BUCKET_NAME,
-    value: (values) => values.bucketName,
     description: 'Health data lake: S3 bucket that holds the messages, under <institute>/<message id>. ' +
       'Downstream pipelines granted with messageReaders read it.',
   },
   {
     id: LakeOutput.LAKE_NAME,
-    value: (values) => values.lakeName,
     description: 'Health data lake: the lake\'s name, the service dimension of its metrics in the HealthDataLake ' +
       'namespace and the service field of its handler logs. Dashboards and alarms select the lake by it.',
   },
   {
     id: LakeOutput.READ_CLAIM,
-    value: (values) => values.readClaim,
     description: 'Health data lake: user pool attribute (and ID-token claim) that holds the institute a user ' +
       'may read. Administrators set it when they create or change a user.',
   },
   {
     id: LakeOutput.WRITE_CLAIM,
-    value: (values) => values.writeClaim,
     description: 'Health data lake: user pool attribute (and ID-token claim) that holds the institute a user ' +
       'may write for. Administrators set it when they create or change a user.',
   },
   {
     id: LakeOutput.REVOCATION_DELAY_SECONDS,
-    value: (values) => values.revocationDelaySeconds,
     description: 'Health data lake: seconds a handler trusts one identity-pool exchange of a caller\'s token ' +
       '(credentialCacheTtl). A user signed out globally or deleted loses API access within this time.',
   },
@@ -183,7 +161,7 @@ export function addLakeOutputs(lake: IConstruct, values: LakeOutputValues): CfnO
       'Give the lake (or a construct above it) a shorter construct id.');
   }
   return OUTPUTS.map((output) => {
-    const cfnOutput = new CfnOutput(lake, output.id, { value: output.value(values), description: output.description });
+    const cfnOutput = new CfnOutput(lake, output.id, { value: values[LAKE_OUTPUT_FIELDS[output.id]], description: output.description });
     cfnOutput.overrideLogicalId(`${prefix}${output.id}`);
     return cfnOutput;
   });

@@ -1,13 +1,13 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HealthDataLake, HealthDataLakeProps, PrincipalTagMappingMethod } from '../src';
 import { unacknowledgedFindings } from './support/nag';
 import { lakeStack, newApp } from './support/stacks';
+import { dedicatedSubnetsProps, importedVpcProps, ownEndpointsProps } from './support/vpcs';
 
 /** Replaces what changes with every rebuild of a bundled asset, so the snapshot stays a tripwire for real changes. */
 function stableTemplate(stack: Stack): unknown {
@@ -73,27 +73,9 @@ describe('GIVEN the construct configured in other supported ways', () => {
       bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'existing-lake'),
       encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
     })],
-    ['the user\'s own VPC with subnets dedicated to the lake', (stack) => ({
-      vpc: new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
-      vpcSubnets: { subnetGroupName: 'isolated' },
-    })],
-    ['the user\'s own VPC with its own S3 and Cognito Identity endpoints', (stack) => {
-      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-      return {
-        vpc,
-        s3Endpoint: vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 }),
-        cognitoIdentityEndpoint: vpc.addInterfaceEndpoint('CognitoIdentity', { service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDENTITY, open: false }),
-      };
-    }],
-    ['an imported VPC', (stack) => ({
-      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-        vpcId: 'vpc-0123456789abcdef0',
-        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-        isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
-        isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
-      }),
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    })],
+    ['the user\'s own VPC with subnets dedicated to the lake', dedicatedSubnetsProps],
+    ['the user\'s own VPC with its own S3 and Cognito Identity endpoints', ownEndpointsProps],
+    ['an imported VPC', importedVpcProps],
     ['reserved concurrency', () => ({ reservedConcurrentExecutions: 5 })],
     ['the user\'s own bucket created in the app', (stack) => ({
       bucket: new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS, enforceSSL: true }),

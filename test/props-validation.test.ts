@@ -1,13 +1,13 @@
 import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HealthDataLake, HealthDataLakeProps, PrincipalTagMappingMethod } from '../src';
 import { newApp, TEST_APP_CONTEXT } from './support/stacks';
+import { dedicatedSubnetsProps, importedVpcProps, ownEndpointsProps } from './support/vpcs';
 
 const env = { account: '111122223333', region: 'eu-west-1' };
 
@@ -382,26 +382,10 @@ describe('GIVEN every configuration the README documents, in one app with CloudF
     ['the longest credential cache and the largest throttling', () => ({
       credentialCacheTtl: Duration.minutes(55), throttlingRateLimit: 10_000, throttlingBurstLimit: 5_000, logRetention: logs.RetentionDays.ONE_DAY,
     })],
-    ['your VPC with subnets dedicated to the lake', (stack) => ({
-      vpc: new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'lake', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
-      vpcSubnets: { subnetGroupName: 'lake' },
-    })],
-    ['your VPC with your own S3 and Cognito Identity endpoints', (stack) => {
-      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'lake', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-      return {
-        vpc,
-        s3Endpoint: vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 }),
-        cognitoIdentityEndpoint: vpc.addInterfaceEndpoint('CognitoIdentity', { service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDENTITY, open: false }),
-      };
-    }],
+    ['your VPC with subnets dedicated to the lake', dedicatedSubnetsProps],
+    ['your VPC with your own S3 and Cognito Identity endpoints', ownEndpointsProps],
     ['an imported VPC, with the endpoint zones looked up', (stack) => ({
-      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-        vpcId: 'vpc-0123456789abcdef0',
-        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-        isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
-        isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
-      }),
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      ...importedVpcProps(stack),
       lookupSupportedAzs: true,
     })],
   ];

@@ -4,7 +4,7 @@
  */
 import { DescribeStacksCommand, type CloudFormationClient, type Output } from '@aws-sdk/client-cloudformation';
 import { CliError, UsageError, type GlobalOptions, type LakeField, type ResolvedLake } from './context';
-import { LakeOutput, type DeployedLake } from '../contracts/lake-outputs';
+import { LAKE_OUTPUT_FIELDS, LakeOutput, type DeployedLake } from '../contracts/lake-outputs';
 
 /** The option that gives each field when there is no stack. */
 const EXPLICIT_OPTION: Record<LakeField, string | undefined> = {
@@ -40,19 +40,6 @@ export function lakeFromOptions<K extends LakeField>(
   return lake as ResolvedLake<K>;
 }
 
-/** The field of `DeployedLake` each output suffix fills. */
-const FIELD_OF_SUFFIX: Record<string, keyof DeployedLake> = {
-  [LakeOutput.API_URL]: 'apiUrl',
-  [LakeOutput.USER_POOL_ID]: 'userPoolId',
-  [LakeOutput.USER_POOL_CLIENT_ID]: 'userPoolClientId',
-  [LakeOutput.IDENTITY_POOL_ID]: 'identityPoolId',
-  [LakeOutput.BUCKET_NAME]: 'bucketName',
-  [LakeOutput.LAKE_NAME]: 'lakeName',
-  [LakeOutput.READ_CLAIM]: 'readClaim',
-  [LakeOutput.WRITE_CLAIM]: 'writeClaim',
-  [LakeOutput.REVOCATION_DELAY_SECONDS]: 'revocationDelaySeconds',
-};
-
 /**
  * The lakes described by a stack's outputs, by output prefix. A lake is recognised by its
  * `<prefix>UserPoolId` output together with `<prefix>ReadClaim` (the pair no other output ends with).
@@ -71,7 +58,7 @@ export function lakesInOutputs(stackName: string, region: string, outputs: reado
     if (!values.has(`${prefix}${LakeOutput.USER_POOL_ID}`)) continue;
     const lake: Record<string, unknown> = { stackName, region, outputPrefix: prefix };
     const missing: string[] = [];
-    for (const [suffix, field] of Object.entries(FIELD_OF_SUFFIX)) {
+    for (const [suffix, field] of Object.entries(LAKE_OUTPUT_FIELDS)) {
       const value = values.get(`${prefix}${suffix}`);
       if (value === undefined) {
         missing.push(`${prefix}${suffix}`);

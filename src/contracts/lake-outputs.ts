@@ -41,3 +41,25 @@ export interface DeployedLake {
   /** Seconds until a signed-out user loses API access on every handler instance. */
   readonly revocationDelaySeconds: number;
 }
+
+/**
+ * The field of `DeployedLake` each output fills: the one list the construct writes the outputs from
+ * and the tool reads them back by.
+ */
+export const LAKE_OUTPUT_FIELDS = {
+  [LakeOutput.API_URL]: 'apiUrl',
+  [LakeOutput.USER_POOL_ID]: 'userPoolId',
+  [LakeOutput.USER_POOL_CLIENT_ID]: 'userPoolClientId',
+  [LakeOutput.IDENTITY_POOL_ID]: 'identityPoolId',
+  [LakeOutput.BUCKET_NAME]: 'bucketName',
+  [LakeOutput.LAKE_NAME]: 'lakeName',
+  [LakeOutput.READ_CLAIM]: 'readClaim',
+  [LakeOutput.WRITE_CLAIM]: 'writeClaim',
+  [LakeOutput.REVOCATION_DELAY_SECONDS]: 'revocationDelaySeconds',
+} as const satisfies Record<LakeOutputSuffix, keyof DeployedLake>;
+
+/** A field of `DeployedLake` that an output holds. */
+export type LakeOutputField = typeof LAKE_OUTPUT_FIELDS[LakeOutputSuffix];
+
+/** What the construct writes into the outputs: each field as a string (a token at synthesis). */
+export type LakeOutputValues = { readonly [F in LakeOutputField]: string };

@@ -265,7 +265,11 @@ export const MATRIX_OPERATIONS: readonly MatrixAxis[] = OPERATIONS;
 export function expectedDecision(caller: MatrixCallerId, operation: MatrixOperationId): AccessDecision {
   const definition = CALLERS.find((c) => c.axis.id === caller);
   if (!definition) throw new Error(`expectedDecision: no caller ${caller}`);
-  return definition.allowed.includes(operation) ? 'allowed' : 'denied';
+  return expectedOf(definition, operation);
+}
+
+function expectedOf(caller: CallerDefinition, operation: MatrixOperationId): AccessDecision {
+  return caller.allowed.includes(operation) ? 'allowed' : 'denied';
 }
 
 /** A template of a lake that the matrix cannot evaluate (a part it needs is missing or unreadable): exit code 1. */
@@ -376,7 +380,7 @@ class LakeEvaluation {
     const deciding = allowed ? explanations : explanations.filter((e) => e.decision === 'ExplicitlyDenied');
     const statements = [...new Set(deciding.flatMap((e) => e.decidedBy.map((s) => `${s.policy} ${s.effect} ${s.statement}`)))].sort();
     const decision: AccessDecision = allowed ? 'allowed' : 'denied';
-    const expected: AccessDecision = caller.allowed.includes(operation) ? 'allowed' : 'denied';
+    const expected = expectedOf(caller, operation);
     return {
       caller: caller.axis.id,
       operation,

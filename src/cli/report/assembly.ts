@@ -40,7 +40,7 @@ export interface Assembly {
   readonly selected?: string;
   /** The validation report, with its path relative to the input folder; absent when the assembly has none. */
   readonly validationReport?: { readonly file: string; readonly json: ValidationReportJson };
-  /** The acknowledgements recorded in the assembly's metadata, sorted. */
+  /** The acknowledgements recorded in the assembly's metadata (the nag section sorts them and drops repeats). */
   readonly acknowledgements: readonly NagAcknowledgement[];
   /** Construct path (without the leading `/`) to the template file and logical id of its resource. */
   readonly resourcesByPath: ReadonlyMap<string, { readonly file: string; readonly logicalId: string }>;
@@ -164,8 +164,7 @@ function readAssemblyFolder(root: string): Assembly {
   return {
     stacks: stacks.sort((a, b) => a.file.localeCompare(b.file)),
     validationReport,
-    acknowledgements: dedupe(acknowledgements).sort((a, b) =>
-      a.constructPath.localeCompare(b.constructPath) || a.rule.localeCompare(b.rule)),
+    acknowledgements,
     resourcesByPath,
   };
 }
@@ -271,14 +270,4 @@ function statOrUndefined(file: string): fs.Stats | undefined {
 
 function stackNameOfFile(file: string): string {
   return file.replace(/\.(nested\.)?template\.json$/, '').replace(/\.json$/, '');
-}
-
-function dedupe(acknowledgements: NagAcknowledgement[]): NagAcknowledgement[] {
-  const seen = new Set<string>();
-  return acknowledgements.filter((ack) => {
-    const key = JSON.stringify([ack.constructPath, ack.rule, ack.reason]);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

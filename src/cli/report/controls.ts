@@ -138,6 +138,12 @@ class LakeTemplate {
       .map((logicalId) => ({ logicalId, resource: this.resources[logicalId] }))[0];
   }
 
+  /** The statement of a policy that shows a control, or the policy's statements when none does; nothing without a policy. */
+  public statementEvidence(policy: FoundResource | undefined, statement: LocatedStatement | undefined): Evidence[] {
+    if (!policy) return [];
+    return [this.evidence(policy, statement ? statement.property : 'Properties.PolicyDocument.Statement')];
+  }
+
   public evidence(found: FoundResource, property: string): Evidence {
     // A resource the app created in another template (its own bucket in a parent stack) is cited there.
     return evidenceOf(this.lake.otherFiles?.[found.logicalId] ?? this.file, found, property);
@@ -607,7 +613,7 @@ function refusedEncryptionTypes(t: LakeTemplate): Check {
       : `SSE-C is not refused twice: ${sentenceList(missing)}. An object stored with SSE-C is not encrypted with the data key, and only whoever holds the client's key can read it.`,
     evidence: [
       t.evidence(bucket, blockedPath),
-      ...policy ? [deny ? t.evidence(policy, deny.property) : t.evidence(policy, 'Properties.PolicyDocument.Statement')] : [],
+      ...t.statementEvidence(policy, deny),
     ],
   };
 }
@@ -633,10 +639,10 @@ function tlsOnly(t: LakeTemplate): Check {
         + 'The HTTP API accepts HTTPS only, and the handlers reach Cognito Identity over HTTPS.'
       : `${policy ? 'The bucket policy has no Deny for every principal on aws:SecureTransport false' : 'The bucket has no bucket policy in the template'}: `
         + 'messages could be read or written over plain HTTP.',
-    evidence: policy ? [
-      deny ? t.evidence(policy, deny.property) : t.evidence(policy, 'Properties.PolicyDocument.Statement'),
-      ...minimumTls ? [t.evidence(policy, minimumTls.property)] : [],
-    ] : [],
+    evidence: [
+      ...t.statementEvidence(policy, deny),
+      ...policy && minimumTls ? [t.evidence(policy, minimumTls.property)] : [],
+    ],
   };
 }
 
@@ -729,7 +735,7 @@ function tagsSetOnce(t: LakeTemplate): Check {
         ? 'The institute role\'s policy denies re-tagging a stored message, but the bucket is not in the template: add the same Deny for every principal to its bucket policy.'
         : `No Deny for every principal keeps the ${SOURCE_TAG} tag of a stored message from being changed: re-tagging a message would move it to another institute.`,
     evidence: [
-      ...policy ? [bucketDeny ? t.evidence(policy, bucketDeny.property) : t.evidence(policy, 'Properties.PolicyDocument.Statement')] : [],
+      ...t.statementEvidence(policy, bucketDeny),
       ...rolePolicy && roleDeny ? [t.evidence(rolePolicy, roleDeny.property)] : [],
     ],
   };
@@ -952,8 +958,8 @@ function apiOnlyGate(t: LakeTemplate): Check {
         ? `The institute role's policy denies every S3 request on the data that does not come through ${through}; the bucket is not in the template, so the second layer, the same Deny in its bucket policy, is the account's to add.`
         : `The API-only gate is open: ${sentenceList(problems)}. A user could use the identity pool's credentials from anywhere.`,
     evidence: [
-      ...rolePolicy ? [roleDeny ? t.evidence(rolePolicy, roleDeny.property) : t.evidence(rolePolicy, 'Properties.PolicyDocument.Statement')] : [],
-      ...bucketPolicy ? [bucketDeny ? t.evidence(bucketPolicy, bucketDeny.property) : t.evidence(bucketPolicy, 'Properties.PolicyDocument.Statement')] : [],
+      ...t.statementEvidence(rolePolicy, roleDeny),
+      ...t.statementEvidence(bucketPolicy, bucketDeny),
     ],
   };
 }

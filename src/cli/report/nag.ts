@@ -17,7 +17,7 @@ export function nagSection(assembly: Assembly): NagSection {
         + 'results: synthesize the app with the cdk-nag packs registered (Validations.of(app).addPlugins(...)) and give the report '
         + 'the whole cdk.out folder.',
       open: [],
-      acknowledged: assembly.acknowledgements,
+      acknowledged: dedupeSorted(assembly.acknowledgements),
     };
   }
   const open: NagFinding[] = [];

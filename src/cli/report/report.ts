@@ -13,8 +13,6 @@ import { nagSection } from './nag';
 export interface LakeAnalysis {
   readonly accessMatrix: (lake: LakeInTemplate) => Promise<AccessMatrix>;
   readonly controls: (lake: LakeInTemplate) => Control[];
-  /** Told before each lake, for progress on stderr. */
-  readonly onLake?: (lake: LakeInTemplate) => void;
 }
 
 /** No template of the input holds a lake. */
@@ -33,7 +31,6 @@ export async function buildReport(input: string, assembly: Assembly, analysis: L
   }
   const lakes: LakeReport[] = [];
   for (const lake of found) {
-    analysis.onLake?.(lake);
     lakes.push(await analyzed(lake, analysis));
   }
   const nag = nagSection(assembly);

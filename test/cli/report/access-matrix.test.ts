@@ -17,6 +17,7 @@ import { findLakes } from '../../../src/cli/report/lakes';
 import type { AccessCell, AccessMatrix, LakeInTemplate, TemplateJson } from '../../../src/cli/report/model';
 import type { PolicyStatement } from '../../../src/cli/report/policy-simulation';
 import { newApp } from '../../support/stacks';
+import { appVpc, dedicatedSubnetsProps } from '../../support/vpcs';
 
 /*
  * The report's access matrix, evaluated from synthesized templates: the default lake, the other
@@ -188,14 +189,10 @@ describe('GIVEN the default lake', () => {
 });
 
 describe('GIVEN the other supported configurations', () => {
-  const ownVpc = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', {
-    natGateways: 0, subnetConfiguration: [{ name: 'lake', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
-  });
-
   test.each<[string, (stack: Stack) => HealthDataLakeProps]>([
-    ['the user\'s own VPC with subnets dedicated to the lake', (stack) => ({ vpc: ownVpc(stack), vpcSubnets: { subnetGroupName: 'lake' } })],
+    ['the user\'s own VPC with subnets dedicated to the lake', dedicatedSubnetsProps],
     ['the user\'s own VPC with its own S3 gateway endpoint', (stack) => {
-      const vpc = ownVpc(stack);
+      const vpc = appVpc(stack);
       return { vpc, s3Endpoint: vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 }) };
     }],
   ])('WHEN the lake uses %s THEN the matrix is that of the default lake, without a finding', async (_name, props) => {

@@ -12,6 +12,7 @@ import {
 import { findLakes } from '../../../src/cli/report/lakes';
 import type { Control, TemplateJson } from '../../../src/cli/report/model';
 import { lakeStack, newApp } from '../../support/stacks';
+import { dedicatedSubnetsProps, importedVpcProps, ownEndpointsProps } from '../../support/vpcs';
 
 const FILE = 'Lake.template.json';
 const env = { account: '111122223333', region: 'eu-west-1' };
@@ -207,10 +208,7 @@ describe('GIVEN lakes built with resources the app brings', () => {
   });
 
   test('WHEN the VPC is the app\'s, with isolated subnets for the lake THEN the subnets are checked and the missing flow log is a finding', () => {
-    const controls = controlsOf(templateWith((stack) => ({
-      vpc: new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'lake', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
-      vpcSubnets: { subnetGroupName: 'lake' },
-    })));
+    const controls = controlsOf(templateWith(dedicatedSubnetsProps));
     expect(controls['network.handlers-in-lake-subnets'].status).toBe('met');
     expect(controls['network.isolated-subnets'].status).toBe('met');
     expect(controls['network.isolated-subnets'].evidence.length).toBeGreaterThan(0);
@@ -238,14 +236,7 @@ describe('GIVEN lakes built with resources the app brings', () => {
   });
 
   test('WHEN the VPC is the app\'s with its own endpoints, without endpoint policies THEN the endpoints are findings', () => {
-    const controls = controlsOf(templateWith((stack) => {
-      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'lake', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-      return {
-        vpc,
-        s3Endpoint: vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 }),
-        cognitoIdentityEndpoint: vpc.addInterfaceEndpoint('CognitoIdentity', { service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDENTITY, open: false }),
-      };
-    }));
+    const controls = controlsOf(templateWith(ownEndpointsProps));
     expect(controls['network.s3-endpoint'].status).toBe('not-met');
     expect(controls['network.s3-endpoint'].detail).toContain('no policy');
     expect(controls['network.cognito-identity-endpoint'].status).toBe('not-met');
@@ -253,15 +244,7 @@ describe('GIVEN lakes built with resources the app brings', () => {
   });
 
   test('WHEN the VPC is imported THEN its subnets and flow logs are the operator\'s', () => {
-    const controls = controlsOf(templateWith((stack) => ({
-      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-        vpcId: 'vpc-0123456789abcdef0',
-        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-        isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
-        isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
-      }),
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    })));
+    const controls = controlsOf(templateWith(importedVpcProps));
     expect(controls['network.isolated-subnets'].status).toBe('operator');
     expect(controls['audit.vpc-flow-logs'].status).toBe('operator');
     expect(controls['network.handlers-in-lake-subnets'].status).toBe('met');

@@ -3,8 +3,8 @@
  * reads it in a browser or attaches it to an audit. Written from the report's model, like the
  * Markdown, so both say the same; no templating library is needed for a page of tables.
  */
-import type { AccessCell, ComplianceReport, Control, LakeReport, NagSection } from '../model';
-import { evidenceValue } from './markdown';
+import type { AccessCell, ComplianceReport, LakeReport, NagSection } from '../model';
+import { evidenceValue, references } from './markdown';
 
 const STYLE = [
   'body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#1b1b1b}',
@@ -94,10 +94,6 @@ function decisionCell(cell: AccessCell | undefined): string {
   const text = cell.decision === 'allowed' ? 'allowed' : `denied (${cell.denial ?? 'implicit'})`;
   const title = cell.statements.length > 0 ? cell.statements.join('\n') : 'no statement allows it';
   return `<td class="${cell.finding ? 'finding' : cell.decision}" title="${esc(title)}">${cell.finding ? `⚠ ${text}, expected ${cell.expected}` : text}</td>`;
-}
-
-function references(control: Control, framework: string): string {
-  return control.references.filter((reference) => reference.framework === framework).map((reference) => reference.id).join(', ');
 }
 
 function esc(text: string): string {

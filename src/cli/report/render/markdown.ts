@@ -159,7 +159,8 @@ function evidenceText(evidence: Evidence): string {
   return `${code(evidence.logicalId)} ${code(evidence.property)} = ${code(evidenceValue(evidence))}`;
 }
 
-function references(control: Control, framework: string): string {
+/** The control's citations of one framework, comma-separated. */
+export function references(control: Control, framework: string): string {
   return control.references.filter((reference) => reference.framework === framework).map((reference) => reference.id).join(', ');
 }
 
