@@ -8,6 +8,7 @@ import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { CallerCredentialSource, CredentialExchange, CredentialExchangeError } from './credentials';
 import type { CallerAccessSettings } from './handler-settings';
 import { CallerMessageStores, S3CallerMessageStores } from './message-store';
+import { ApiRequest, instituteClaim } from './request';
 import { failure, RequestFailure } from './responses';
 
 /** How a handler reaches AWS on behalf of its callers. */
@@ -62,9 +63,28 @@ export function credentialFailure(error: CredentialExchangeError): RequestFailur
       return failure('ACCESS_DENIED', 'The identity pool did not accept your ID token, so no access was granted.');
     case 'THROTTLED':
       return failure('SERVICE_THROTTLED', 'The identity service is busy; send the request again shortly.');
+    case 'REFUSED':
+      return failure('IDENTITY_POOL_REFUSED', 'The identity pool cannot issue credentials for your account (it or AWS STS refused '
+        + 'the exchange); sending the request again will not help: ask the lake\'s administrator to check your institutes and the lake.');
     default:
       return failure('UPSTREAM_ERROR', 'The identity service could not be reached; send the request again.');
   }
+}
+
+/**
+ * The answer when an institute claim of the token (read or write: the identity pool passes both to
+ * STS as session tags) is outside the institute-name rule, or `undefined` when neither is. Given
+ * before any AWS call: STS would refuse the exchange, and a retry would never help.
+ */
+export function invalidInstituteClaim(request: ApiRequest, settings: Pick<CallerAccessSettings, 'readClaim' | 'writeClaim'>): RequestFailure | undefined {
+  for (const [which, claimName] of [['write', settings.writeClaim], ['read', settings.readClaim]] as const) {
+    const { problem } = instituteClaim(request, claimName);
+    if (problem !== undefined) {
+      return failure('INVALID_INSTITUTE_NAME', `Your account's ${which} institute ${problem}, so the lake cannot act for it; `
+        + 'an administrator must give the account a valid institute name (users set-institutes).');
+    }
+  }
+  return undefined;
 }
 
 /**

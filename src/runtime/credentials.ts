@@ -39,6 +39,12 @@ export type CredentialFailureReason =
   | 'NOT_AUTHORIZED'
   /** Cognito asked to slow down: a retry later may work. */
   | 'THROTTLED'
+  /**
+   * The identity pool cannot issue credentials for this caller, whatever the timing: STS refused to
+   * assume the role (a session tag it does not accept, a trust policy that does not fit) or the
+   * request does not fit the pool. A retry does not help.
+   */
+  | 'REFUSED'
   /** Any other failure of Cognito or of the network: a retry may work. */
   | 'UNAVAILABLE';
 
@@ -81,6 +87,13 @@ export interface CredentialExchangeOptions {
    */
   readonly cacheTtlMs?: number;
 }
+
+/**
+ * Cognito errors that a retry does not cure. `InvalidIdentityPoolConfigurationException` is what
+ * `GetCredentialsForIdentity` answers when STS refuses to assume the role, for example for a
+ * principal tag value STS does not accept.
+ */
+const REFUSING_ERRORS = new Set(['InvalidIdentityPoolConfigurationException', 'InvalidParameterException']);
 
 /** Most callers remembered by default. */
 export const DEFAULT_MAX_CACHED_CALLERS = 1_000;
@@ -256,6 +269,9 @@ export class CredentialExchange implements CallerCredentialSource {
       const upstream = describeUpstreamError(error);
       if (upstream.name === 'NotAuthorizedException') {
         throw new CredentialExchangeError('NOT_AUTHORIZED', upstream);
+      }
+      if (REFUSING_ERRORS.has(upstream.name)) {
+        throw new CredentialExchangeError('REFUSED', upstream);
       }
       throw new CredentialExchangeError(upstream.throttled ? 'THROTTLED' : 'UNAVAILABLE', upstream);
     }

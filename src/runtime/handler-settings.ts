@@ -37,21 +37,24 @@ export interface CallerAccessSettings {
    * is asked again (0: never trusted, every request asks). The revocation delay of a warm handler.
    */
   readonly credentialCacheTtlSeconds: number;
+  /**
+   * The claim that names the caller's read institute. Both handlers read both institute claims: the
+   * identity pool passes both to STS as session tags, so either one outside the institute-name rule
+   * fails the exchange.
+   */
+  readonly readClaim: string;
+  /** The claim that names the caller's write institute. */
+  readonly writeClaim: string;
 }
 
 /** Settings of `POST /messages`. */
 export interface IngestSettings extends CallerAccessSettings {
-  /** The claim that names the caller's write institute. */
-  readonly writeClaim: string;
   /** Largest accepted message, in bytes. */
   readonly maxMessageBytes: number;
 }
 
 /** Settings of `GET /messages/{id}`. */
-export interface ReadSettings extends CallerAccessSettings {
-  /** The claim that names the caller's read institute. */
-  readonly readClaim: string;
-}
+export interface ReadSettings extends CallerAccessSettings {}
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -76,6 +79,8 @@ function callerAccessSettings(env: Environment): CallerAccessSettings {
     region,
     identityPoolRegion: REGION.test(poolRegion) ? poolRegion : region,
     credentialCacheTtlSeconds: credentialCacheTtlSeconds(env),
+    readClaim: required(env, HandlerEnvironment.READ_CLAIM),
+    writeClaim: required(env, HandlerEnvironment.WRITE_CLAIM),
   };
 }
 
@@ -111,17 +116,13 @@ function maxMessageBytes(env: Environment): number {
 export function ingestSettingsFrom(env: Environment = process.env): IngestSettings {
   return {
     ...callerAccessSettings(env),
-    writeClaim: required(env, HandlerEnvironment.WRITE_CLAIM),
     maxMessageBytes: maxMessageBytes(env),
   };
 }
 
 /** Settings of `GET /messages/{id}` from the environment. */
 export function readSettingsFrom(env: Environment = process.env): ReadSettings {
-  return {
-    ...callerAccessSettings(env),
-    readClaim: required(env, HandlerEnvironment.READ_CLAIM),
-  };
+  return callerAccessSettings(env);
 }
 
 /** Where a handler's logs and metrics say they come from. */

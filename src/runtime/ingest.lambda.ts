@@ -17,6 +17,7 @@ import {
   CallerAccessFactories,
   createCallerAccess,
   credentialFailure,
+  invalidInstituteClaim,
   lazily,
   notAnIdToken,
 } from './caller-access';
@@ -133,6 +134,10 @@ async function ingest(event: ApiRequest, settings: IngestSettings, access: Calle
 
   if (!isIdToken(event)) {
     return { failure: notAnIdToken(), message };
+  }
+  const invalidClaim = invalidInstituteClaim(event, settings);
+  if (invalidClaim !== undefined) {
+    return { failure: invalidClaim, message };
   }
   const institute = claimedInstitute(event, settings.writeClaim);
   if (institute === undefined) {

@@ -7,7 +7,15 @@
  * Never throws; never answers with a stack trace.
  */
 import { apiHandler, ApiHandler } from './api-handler';
-import { CallerAccess, CallerAccessFactories, createCallerAccess, credentialFailure, lazily, notAnIdToken } from './caller-access';
+import {
+  CallerAccess,
+  CallerAccessFactories,
+  createCallerAccess,
+  credentialFailure,
+  invalidInstituteClaim,
+  lazily,
+  notAnIdToken,
+} from './caller-access';
 import { CallerCredentials, CredentialExchangeError } from './credentials';
 import { ReadSettings, readSettingsFrom } from './handler-settings';
 import { fitsObjectKey, isValidMessageId, messageKey } from './message-key';
@@ -44,6 +52,10 @@ function notFound(institute: string): RequestFailure {
 async function read(event: ApiRequest, settings: ReadSettings, access: CallerAccess): Promise<ReadResult> {
   if (!isIdToken(event)) {
     return { failure: notAnIdToken() };
+  }
+  const invalidClaim = invalidInstituteClaim(event, settings);
+  if (invalidClaim !== undefined) {
+    return { failure: invalidClaim };
   }
   const institute = claimedInstitute(event, settings.readClaim);
   if (institute === undefined) {

@@ -5,7 +5,7 @@
  * Pure: no AWS imports. Every function accepts hostile input (missing parts, wrong types) and
  * answers `undefined` rather than throwing.
  */
-import { isInstituteName } from '../contracts/institute-name';
+import { instituteNameProblem } from '../contracts/institute-name';
 
 /** The HTTP event parts the handlers read. Everything is optional: nothing is trusted blindly. */
 export interface ApiRequest {
@@ -71,18 +71,29 @@ export function tokenClaims(request: ApiRequest): Record<string, unknown> | unde
 }
 
 /**
- * The institute named by a claim (`custom:read` or `custom:write`). A missing, empty or
- * non-string claim names no institute: a missing attribute means no access, never all access.
- * A value that is not an institute name (src/contracts/institute-name.ts: `/` or control
- * characters) names no institute either.
+ * What a claim (`custom:read` or `custom:write`) says about an institute:
+ * - `{}`: none. A missing, empty or non-string claim names no institute (a missing attribute means
+ *   no access, never all access);
+ * - `{ institute }`: an institute name by the rule of src/contracts/institute-name.ts;
+ * - `{ problem }`: a string outside the rule (which STS would refuse as a session tag), with why,
+ *   as the rest of a sentence whose subject is the claim.
  */
-export function claimedInstitute(request: ApiRequest, claimName: string): string | undefined {
+export function instituteClaim(request: ApiRequest, claimName: string): { readonly institute?: string; readonly problem?: string } {
   const claims = tokenClaims(request);
   if (!claims || !Object.prototype.hasOwnProperty.call(claims, claimName)) {
-    return undefined;
+    return {};
   }
   const value = claims[claimName];
-  return isInstituteName(value) ? value : undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    return {};
+  }
+  const problem = instituteNameProblem(value);
+  return problem === undefined ? { institute: value } : { problem };
+}
+
+/** The institute named by a claim, or `undefined` when it names none or is outside the rule (see {@link instituteClaim}). */
+export function claimedInstitute(request: ApiRequest, claimName: string): string | undefined {
+  return instituteClaim(request, claimName).institute;
 }
 
 /**

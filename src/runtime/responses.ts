@@ -45,6 +45,8 @@ export const FAILURE_KINDS = {
   NO_WRITE_INSTITUTE: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   NO_READ_INSTITUTE: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   ACCESS_DENIED: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
+  // An institute attribute outside the institute-name rule: STS would refuse it as a session tag.
+  INVALID_INSTITUTE_NAME: { status: 403, retryable: false, acknowledgment: 'AR', metric: 'AccessDenied' },
   INVALID_MESSAGE_ID: { status: 400, retryable: false, acknowledgment: 'AR', metric: 'InvalidMessageIds' },
   MESSAGE_NOT_FOUND: { status: 404, retryable: false, acknowledgment: 'AE', metric: 'MessagesNotFound' },
   // A resend after a lost acknowledgment is normal: the sender is told AA, as for the original.
@@ -53,6 +55,8 @@ export const FAILURE_KINDS = {
   SERVICE_THROTTLED: { status: 503, retryable: true, acknowledgment: 'AE', metric: 'UpstreamErrors' },
   UPSTREAM_ERROR: { status: 502, retryable: true, acknowledgment: 'AE', metric: 'UpstreamErrors' },
   STORE_REJECTED: { status: 502, retryable: false, acknowledgment: 'AE', metric: 'UpstreamErrors' },
+  // The identity pool cannot issue credentials for this caller at all (its configuration, or STS refusing a tag).
+  IDENTITY_POOL_REFUSED: { status: 502, retryable: false, acknowledgment: 'AE', metric: 'UpstreamErrors' },
   INTERNAL_ERROR: { status: 500, retryable: false, acknowledgment: 'AE', metric: 'InternalErrors' },
 } as const satisfies Record<string, FailureKind>;
 

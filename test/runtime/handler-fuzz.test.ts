@@ -111,7 +111,18 @@ const bodies: fc.Arbitrary<BodyCase> = fc.oneof(
 const hostileStrings = fc.constantFrom(
   '', ' ', '\t', 'a&source=b', 'a=b&c=d', '../hospital-b', 'hospital-a/..', '/', '*', '%2F', '\u0000', 'Ω-institute',
   'hospital-a\nstate=deleted', '${aws:PrincipalTag/write}', 'null', 'undefined', '🙂',
+  'St. Mary\'s', 'a*b', 'A#1', 'A,B', 'a\u200bb', 'hospital-a ', 'x'.repeat(257), 'Hôpital Saint-Louis', '病院',
 );
+
+/** What STS accepts as a session tag value: the identity pool passes the institute claims to it. */
+const STS_TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
+/** Whether a claim holds a string that STS would refuse as a session tag: such a claim must never reach the identity pool. */
+function claimStsRefuses(claims: unknown, claimName: string): boolean {
+  if (typeof claims !== 'object' || claims === null || !Object.prototype.hasOwnProperty.call(claims, claimName)) return false;
+  const value = (claims as Record<string, unknown>)[claimName];
+  return typeof value === 'string' && !STS_TAG_VALUE.test(value);
+}
 const claimValues: fc.Arbitrary<unknown> = fc.oneof(
   hostileStrings,
   fc.string(),
@@ -246,7 +257,7 @@ describe('handlers under hostile input (property tests)', () => {
 
           outcomes.add(expectWellFormedClientError(response));
           expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
-          if (!body.valid) {
+          if (!body.valid || claimStsRefuses(claims, WRITE_CLAIM)) {
             expect(cognito.calls()).toHaveLength(0); // nothing that fails validation costs an AWS call
           }
         }),
@@ -258,7 +269,7 @@ describe('handlers under hostile input (property tests)', () => {
       '413 MESSAGE_TOO_LARGE', '400 EMPTY_MESSAGE', '400 INVALID_BODY_ENCODING', '400 MISSING_MSH_SEGMENT',
       '400 MISSING_MESSAGE_TYPE', '400 MISSING_PROCESSING_ID', '400 MISSING_VERSION', '400 INVALID_FIELD_SEPARATOR',
       '400 INVALID_ENCODING_CHARACTERS', '400 INVALID_SEGMENT_ID', '400 CONTROL_ID_TOO_LONG',
-      '403 NO_WRITE_INSTITUTE', '401 MISSING_TOKEN', '401 NOT_AN_ID_TOKEN', '403 ACCESS_DENIED',
+      '403 NO_WRITE_INSTITUTE', '403 INVALID_INSTITUTE_NAME', '401 MISSING_TOKEN', '401 NOT_AN_ID_TOKEN', '403 ACCESS_DENIED',
       '400 ACK AR', '403 ACK AR', '401 ACK AR', '413 ACK AR',
     ]));
   });
@@ -289,7 +300,7 @@ describe('handlers under hostile input (property tests)', () => {
 
         outcomes.add(expectWellFormedClientError(response));
         const reads = s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key!);
-        if (typeof id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(id)) {
+        if (typeof id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(id) || claimStsRefuses(claims, READ_CLAIM)) {
           expect(reads).toHaveLength(0);
           expect(cognito.calls()).toHaveLength(0);
         }
@@ -304,7 +315,7 @@ describe('handlers under hostile input (property tests)', () => {
     );
 
     expect([...outcomes].sort()).toEqual([
-      '400 INVALID_MESSAGE_ID', '401 MISSING_TOKEN', '401 NOT_AN_ID_TOKEN', '403 ACCESS_DENIED', '403 NO_READ_INSTITUTE', '404 MESSAGE_NOT_FOUND',
+      '400 INVALID_MESSAGE_ID', '401 MISSING_TOKEN', '401 NOT_AN_ID_TOKEN', '403 ACCESS_DENIED', '403 INVALID_INSTITUTE_NAME', '403 NO_READ_INSTITUTE', '404 MESSAGE_NOT_FOUND',
     ]);
   });
 });

@@ -9,6 +9,7 @@ describe('handler settings', () => {
       identityProviderName: 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_InstPool1',
       region: 'eu-west-1',
       identityPoolRegion: 'eu-west-1',
+      readClaim: 'custom:read',
       writeClaim: 'custom:write',
       maxMessageBytes: 1024 * 1024,
       credentialCacheTtlSeconds: 60,

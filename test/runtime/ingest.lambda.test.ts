@@ -5,6 +5,7 @@ import {
   GetCredentialsForIdentityCommand,
   GetIdCommand,
   InternalErrorException,
+  InvalidIdentityPoolConfigurationException,
   NotAuthorizedException,
   TooManyRequestsException,
 } from '@aws-sdk/client-cognito-identity';
@@ -20,6 +21,7 @@ import {
   IDENTITY_PROVIDER_NAME,
   useHandlerEnvironment,
   WRITE_CLAIM,
+  READ_CLAIM,
 } from './support/handler-environment';
 import { ADMISSIONS, admitMessage, base64, CONTROL_ID, messageWithoutControlId, NOT_HL7 } from './support/hl7-messages';
 import { captureOutput, recordingTelemetry } from './support/telemetry';
@@ -141,13 +143,22 @@ describe('POST /messages: a valid message', () => {
     expect(input.Body).toBe(text);
   });
 
-  test('GIVEN an institute "a&source=b" WHEN a message is stored THEN the tagging holds exactly two tags and the institute is one value', async () => {
-    const response = await handler(postMessage(admitMessage(), { claims: claimsOf('a&source=b') }));
+  test('GIVEN an institute "a+b=state" WHEN a message is stored THEN the tagging holds exactly two tags and the institute is one value', async () => {
+    const response = await handler(postMessage(admitMessage(), { claims: claimsOf('a+b=state') }));
 
     expect(response.statusCode).toBe(201);
     const tagging = s3.commandCalls(PutObjectCommand)[0].args[0].input.Tagging!;
-    expect(tagging).toBe('source=a%26source%3Db&state=received');
-    expect([...new URLSearchParams(tagging)]).toEqual([['source', 'a&source=b'], ['state', 'received']]);
+    expect(tagging).toBe('source=a%2Bb%3Dstate&state=received');
+    expect([...new URLSearchParams(tagging)]).toEqual([['source', 'a+b=state'], ['state', 'received']]);
+  });
+
+  test.each(['Hôpital Saint-Louis', '病院'])('GIVEN the institute %j (letters beyond ASCII) WHEN a message is stored THEN its key and source tag name it', async (institute) => {
+    const response = await handler(postMessage(admitMessage(), { claims: claimsOf(institute) }));
+
+    expect(response.statusCode).toBe(201);
+    const input = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(input.Key).toBe(`${institute}/${messageIdFor(CONTROL_ID, ADMISSIONS)}`);
+    expect(new URLSearchParams(input.Tagging!).get('source')).toBe(institute);
   });
 
   test('GIVEN a control id that looks like a path WHEN stored THEN the key stays inside the caller\'s institute prefix', async () => {
@@ -262,12 +273,10 @@ describe('POST /messages: requests answered without any AWS call', () => {
   test.each([
     ['no write claim', {}],
     ['an empty write claim', { [WRITE_CLAIM]: '' }],
-    ['a blank write claim', { [WRITE_CLAIM]: '   ' }],
     ['a numeric write claim', { [WRITE_CLAIM]: 42 }],
     ['a boolean write claim', { [WRITE_CLAIM]: true }],
     ['an array write claim', { [WRITE_CLAIM]: ['hospital-a'] }],
     ['an object write claim', { [WRITE_CLAIM]: { name: 'hospital-a' } }],
-    ['a write claim with a slash', { [WRITE_CLAIM]: 'hospital-a/ward-1' }],
     ['only a read claim', { 'custom:read': 'hospital-a' }],
   ])('GIVEN %s WHEN a valid message is posted THEN 403 NO_WRITE_INSTITUTE', async (_name, claims) => {
     const response = await handler(postMessage(admitMessage(), { claims: { sub: SUBJECT, token_use: 'id', ...claims } }));
@@ -275,6 +284,47 @@ describe('POST /messages: requests answered without any AWS call', () => {
     expectError(response, 403, 'NO_WRITE_INSTITUTE', false);
     expect(awsCallCount()).toBe(0);
     expect(telemetry.counted).toEqual(['AccessDenied']);
+  });
+
+  test.each([
+    ['St. Mary\'s', 'has "\'" (U+0027) at position 9'],
+    ['a*b', 'has "*" (U+002A) at position 2'],
+    ['A#1', 'has "#" (U+0023) at position 2'],
+    ['A,B', 'has "," (U+002C) at position 2'],
+    ['Clinic 🏥', 'has "🏥" (U+1F3E5) at position 8'],
+    ['a\u200bb', 'has the invisible format character U+200B at position 2'],
+    ['Hospital ', 'ends with a space'],
+    ['   ', 'starts with a space'],
+    ['x'.repeat(257), 'is 257 characters long'],
+    ['hospital-a/ward-1', 'has "/" at position 11'],
+  ])('GIVEN a write claim %j, which STS would refuse as a session tag, WHEN a valid message is posted THEN 403 INVALID_INSTITUTE_NAME, not retryable, before any AWS call', async (institute, problem) => {
+    const response = await handler(postMessage(admitMessage(), { claims: claimsOf(INSTITUTE, { [WRITE_CLAIM]: institute }) }));
+
+    const message = expectError(response, 403, 'INVALID_INSTITUTE_NAME', false);
+    expect(message).toContain(`Your account's write institute ${problem}`);
+    expect(s3.calls()).toHaveLength(0);
+    expect(cognito.calls()).toHaveLength(0);
+    expect(telemetry.counted).toEqual(['AccessDenied']);
+  });
+
+  test('GIVEN a valid write institute and a read claim STS would refuse WHEN posted THEN 403 INVALID_INSTITUTE_NAME naming the read institute: the exchange carries both tags', async () => {
+    const response = await handler(postMessage(admitMessage(), { claims: claimsOf(INSTITUTE, { [READ_CLAIM]: 'St. Mary\'s' }) }));
+
+    const message = expectError(response, 403, 'INVALID_INSTITUTE_NAME', false);
+    expect(message).toMatch(/^Your account's read institute has "'" \(U\+0027\) at position 9, /);
+    expect(cognito.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('GIVEN a claim STS would refuse WHEN posted with accept ACK THEN 403 with an AR (not AE): an interface engine does not retry it', async () => {
+    const response = await handler(postMessage(admitMessage(), {
+      claims: claimsOf('St. Mary\'s'),
+      headers: headersWith(ID_TOKEN, { accept: ACK }),
+    }));
+
+    expect(response.statusCode).toBe(403);
+    expect(msaOf(response).slice(0, 3)).toEqual(['MSA', 'AR', CONTROL_ID]);
+    expect(awsCallCount()).toBe(0);
   });
 
   test('GIVEN no authorizer context at all WHEN posted THEN 401 NOT_AN_ID_TOKEN: no verified ID token, no access', async () => {
@@ -320,14 +370,15 @@ describe('POST /messages: requests answered without any AWS call', () => {
   });
 
   test('GIVEN a key of exactly 1,024 bytes and one of 1,025 WHEN posted THEN the first is stored and the second is 400 MESSAGE_ID_TOO_LONG', async () => {
-    // "ADT1|GOOD HEALTH HOSPITAL|" and the control id: 26 + 199 = 225 bytes, 300 base64url characters.
-    const id = messageIdFor('C'.repeat(199), ADMISSIONS);
-    expect(id).toHaveLength(300);
-    const exact = 'i'.repeat(1024 - 1 - id.length);
+    // The longest institute of three-byte letters: 256 characters, 768 bytes; then "/" and the id.
+    const institute = '病'.repeat(256);
+    // "ADT1|GOOD HEALTH HOSPITAL|" and the control id: 26 + 165 = 191 bytes, 255 base64url characters.
+    const id = messageIdFor('C'.repeat(165), ADMISSIONS);
+    expect(Buffer.byteLength(institute) + 1 + id.length).toBe(1024);
 
-    expect((await handler(postMessage(admitMessage('C'.repeat(199)), { claims: claimsOf(exact) }))).statusCode).toBe(201);
+    expect((await handler(postMessage(admitMessage('C'.repeat(165)), { claims: claimsOf(institute) }))).statusCode).toBe(201);
     expect(Buffer.byteLength(s3.commandCalls(PutObjectCommand)[0].args[0].input.Key!)).toBe(1024);
-    expectError(await handler(postMessage(admitMessage('C'.repeat(199)), { claims: claimsOf(`${exact}i`) })), 400, 'MESSAGE_ID_TOO_LONG', false);
+    expectError(await handler(postMessage(admitMessage('C'.repeat(166)), { claims: claimsOf(institute) })), 400, 'MESSAGE_ID_TOO_LONG', false);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
@@ -366,6 +417,19 @@ describe('POST /messages: the identity pool fails', () => {
     cognito.on(GetIdCommand).rejects(new InternalErrorException({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
 
     expectError(await handler(postMessage(admitMessage())), 502, 'UPSTREAM_ERROR', true);
+  });
+
+  test('GIVEN the identity pool answers InvalidIdentityPoolConfigurationException (STS refused the role or a tag) WHEN posted THEN 502 IDENTITY_POOL_REFUSED, not retryable, nothing stored', async () => {
+    cognito.on(GetCredentialsForIdentityCommand).rejects(new InvalidIdentityPoolConfigurationException({
+      message: 'Invalid identity pool configuration. Check assigned IAM roles for this pool.', $metadata: { httpStatusCode: 400 },
+    }));
+
+    expectError(await handler(postMessage(admitMessage())), 502, 'IDENTITY_POOL_REFUSED', false);
+    const acknowledged = await handler(postMessage(admitMessage(), { headers: headersWith(ID_TOKEN, { accept: ACK }) }));
+    expect(acknowledged.statusCode).toBe(502);
+    expect(msaOf(acknowledged).slice(0, 3)).toEqual(['MSA', 'AE', CONTROL_ID]);
+    expect(s3.calls()).toHaveLength(0);
+    expect(telemetry.counted).toEqual(['UpstreamErrors', 'UpstreamErrors']);
   });
 
   test('GIVEN the network to the identity pool fails WHEN posted THEN 502 UPSTREAM_ERROR', async () => {

@@ -2,6 +2,7 @@ import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
   GetIdCommand,
+  InvalidIdentityPoolConfigurationException,
   NotAuthorizedException,
   TooManyRequestsException,
 } from '@aws-sdk/client-cognito-identity';
@@ -10,7 +11,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { claimsOf, getMessage, ID_TOKEN, INSTITUTE, postMessage, SUBJECT } from './support/api-events';
 import { accessKeyIdOf, CALLER_CREDENTIALS, ConditionalWriteBucket, identityPoolIssuing, IDENTITY_ID, s3Error } from './support/aws-doubles';
-import { BUCKET_NAME, IDENTITY_POOL_ID, IDENTITY_PROVIDER_NAME, READ_CLAIM, useHandlerEnvironment } from './support/handler-environment';
+import { BUCKET_NAME, IDENTITY_POOL_ID, IDENTITY_PROVIDER_NAME, READ_CLAIM, useHandlerEnvironment, WRITE_CLAIM } from './support/handler-environment';
 import { ADMISSIONS, admitMessage, CONTROL_ID } from './support/hl7-messages';
 import { captureOutput, recordingTelemetry } from './support/telemetry';
 import { createIngestHandler } from '../../src/runtime/ingest.lambda';
@@ -149,11 +150,35 @@ describe('GET /messages/{id}: requests answered without any AWS call', () => {
     { name: 'a numeric read claim', claims: { token_use: 'id', [READ_CLAIM]: 7 } },
     { name: 'an array read claim', claims: { token_use: 'id', [READ_CLAIM]: ['hospital-a', 'hospital-b'] } },
     { name: 'an object read claim', claims: { token_use: 'id', [READ_CLAIM]: { institute: 'hospital-a' } } },
-    { name: 'a read claim with a slash', claims: { token_use: 'id', [READ_CLAIM]: 'hospital-a/..' } },
   ])('GIVEN $name WHEN reading THEN 403 NO_READ_INSTITUTE', async ({ claims }) => {
     expectError(await handler(getMessage(ID, { claims })), 403, 'NO_READ_INSTITUTE', false);
     expect(awsCallCount()).toBe(0);
     expect(telemetry.counted).toEqual(['AccessDenied']);
+  });
+
+  test.each([
+    { name: 'a read claim with a slash', claims: claimsOf(INSTITUTE, { [READ_CLAIM]: 'hospital-a/..' }), which: 'read' },
+    { name: 'a read claim "St. Mary\'s"', claims: claimsOf(INSTITUTE, { [READ_CLAIM]: 'St. Mary\'s' }), which: 'read' },
+    { name: 'a read claim with a zero-width space', claims: claimsOf(INSTITUTE, { [READ_CLAIM]: 'hospital\u200b-a' }), which: 'read' },
+    { name: 'a read claim with an emoji', claims: claimsOf(INSTITUTE, { [READ_CLAIM]: '🏥' }), which: 'read' },
+    { name: 'a read claim with a trailing space', claims: claimsOf(INSTITUTE, { [READ_CLAIM]: 'hospital-a ' }), which: 'read' },
+    { name: 'a read claim of 257 characters', claims: claimsOf(INSTITUTE, { [READ_CLAIM]: 'x'.repeat(257) }), which: 'read' },
+    { name: 'a valid read claim and a write claim "A,B"', claims: claimsOf(INSTITUTE, { [WRITE_CLAIM]: 'A,B' }), which: 'write' },
+  ])('GIVEN $name, which STS would refuse as a session tag, WHEN reading THEN 403 INVALID_INSTITUTE_NAME, not retryable, before any AWS call', async ({ claims, which }) => {
+    const response = await handler(getMessage(ID, { claims }));
+
+    expectError(response, 403, 'INVALID_INSTITUTE_NAME', false);
+    expect(JSON.parse(response.body!).error.message).toMatch(new RegExp(`^Your account's ${which} institute `));
+    expect(cognito.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+    expect(telemetry.counted).toEqual(['AccessDenied']);
+  });
+
+  test.each(['Hôpital Saint-Louis', '病院'])('GIVEN the read institute %j (letters beyond ASCII) WHEN reading THEN the key names it', async (institute) => {
+    const response = await handler(getMessage(ID, { claims: claimsOf(institute) }));
+
+    expect(response.statusCode).toBe(200);
+    expect(s3.commandCalls(GetObjectCommand)[0].args[0].input.Key).toBe(`${institute}/${ID}`);
   });
 
   test.each([
@@ -230,6 +255,15 @@ describe('GET /messages/{id}: AWS answers', () => {
     cognito.on(GetIdCommand).rejects(new NotAuthorizedException({ message: 'Invalid login token', $metadata: { httpStatusCode: 400 } }));
 
     expectError(await handler(getMessage(ID)), 403, 'ACCESS_DENIED', false);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('GIVEN the identity pool answers InvalidIdentityPoolConfigurationException WHEN reading THEN 502 IDENTITY_POOL_REFUSED, not retryable', async () => {
+    cognito.on(GetCredentialsForIdentityCommand).rejects(new InvalidIdentityPoolConfigurationException({
+      message: 'Invalid identity pool configuration. Check assigned IAM roles for this pool.', $metadata: { httpStatusCode: 400 },
+    }));
+
+    expectError(await handler(getMessage(ID)), 502, 'IDENTITY_POOL_REFUSED', false);
     expect(s3.calls()).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import { bearerToken, claimedInstitute, exceedsSize, headerValue, headOf, pathParameter, requestIdOf, subjectOf } from '../../src/runtime/request';
+import { bearerToken, claimedInstitute, exceedsSize, instituteClaim, headerValue, headOf, pathParameter, requestIdOf, subjectOf } from '../../src/runtime/request';
 
 const withClaims = (claims: unknown) => ({ requestContext: { authorizer: { jwt: { claims } } } });
 
@@ -33,8 +33,10 @@ describe('reading a request', () => {
 
   test.each([
     ['hospital-a', 'hospital-a'],
-    ['a&source=b', 'a&source=b'],
+    ['a+b=c', 'a+b=c'],
     ['Hôpital Nord', 'Hôpital Nord'],
+    ['a&source=b', undefined],
+    ['St. Mary\'s', undefined],
     ['', undefined],
     ['   ', undefined],
     ['a/b', undefined],
@@ -46,6 +48,17 @@ describe('reading a request', () => {
     [null, undefined],
   ])('GIVEN a claim %p WHEN the institute is read THEN it is %p', (value, institute) => {
     expect(claimedInstitute(withClaims({ 'custom:write': value }), 'custom:write')).toBe(institute);
+  });
+
+  test.each([
+    ['hospital-a', { institute: 'hospital-a' }],
+    ['', {}],
+    [7, {}],
+    [undefined, {}],
+    ['a&b', { problem: 'has "&" (U+0026) at position 2, which AWS session tags and S3 object tags do not allow' }],
+    [' a', { problem: 'starts with a space, which is hard to see and makes a second spelling of the institute' }],
+  ])('GIVEN a claim %p WHEN read THEN it names an institute, none, or says why it is outside the rule', (value, expected) => {
+    expect(instituteClaim(withClaims({ 'custom:read': value }), 'custom:read')).toEqual(expected);
   });
 
   test('GIVEN claims inherited from the prototype or missing parts WHEN read THEN no institute', () => {

@@ -34,7 +34,7 @@ describe('responses', () => {
     for (const [code, kind] of Object.entries(FAILURE_KINDS)) {
       if (kind.status >= 500) {
         expect({ code, acknowledgment: kind.acknowledgment }).toEqual({ code, acknowledgment: 'AE' });
-        expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: !['INTERNAL_ERROR', 'STORE_REJECTED'].includes(code) });
+        expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: !['INTERNAL_ERROR', 'STORE_REJECTED', 'IDENTITY_POOL_REFUSED'].includes(code) });
       } else {
         expect({ code, retryable: kind.retryable }).toEqual({ code, retryable: code === 'WRITE_CONFLICT' });
       }
@@ -44,6 +44,7 @@ describe('responses', () => {
     expect(acknowledgmentFor(failure('NOT_AN_ID_TOKEN', 'x.'))).toBe('AR');
     expect(acknowledgmentFor(failure('MESSAGE_ID_TOO_LONG', 'x.'))).toBe('AR');
     expect(acknowledgmentFor(failure('NO_WRITE_INSTITUTE', 'x.'))).toBe('AR');
+    expect(acknowledgmentFor(failure('INVALID_INSTITUTE_NAME', 'x.'))).toBe('AR');
     expect(acknowledgmentFor({ status: 502, code: 'SOMETHING_NEW', message: 'x.', retryable: true })).toBe('AE');
   });
 

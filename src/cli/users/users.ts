@@ -15,7 +15,7 @@ import {
   type AttributeType,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { INSTITUTE_NAME_MAX_LENGTH, assignableInstituteNameProblem } from '../../contracts/institute-name';
+import { INSTITUTE_NAME_RULE, instituteNameProblem, quotedInstituteName } from '../../contracts/institute-name';
 import { InvalidArgumentError, type Command } from '../commander';
 import { CliError, UsageError, type CliContext } from '../context';
 import { renderTable } from '../output';
@@ -40,12 +40,11 @@ export function parseEmail(value: string): string {
   return value;
 }
 
-/** `--read` / `--write`: an institute name by the lake's one rule. */
+/** `--read` / `--write`: an institute name by the lake's one rule (src/contracts/institute-name.ts). */
 export function parseInstitute(value: string): string {
-  const problem = assignableInstituteNameProblem(value);
+  const problem = instituteNameProblem(value);
   if (problem !== undefined) {
-    throw new InvalidArgumentError(`An institute name ${problem} (1 to ${INSTITUTE_NAME_MAX_LENGTH} characters, ` +
-      'no "/", no control characters).');
+    throw new InvalidArgumentError(`The institute name ${quotedInstituteName(value)} ${problem}; ${INSTITUTE_NAME_RULE}.`);
   }
   return value;
 }
