@@ -23,7 +23,10 @@ export interface CallerAccessFactories {
   readonly credentials?: (settings: CallerAccessSettings) => CallerCredentialSource;
   /** @default `S3CallerMessageStores`: one S3 client per caller credentials */
   readonly messageStores?: (settings: CallerAccessSettings) => CallerMessageStores;
-  /** The clock of the credential cache, in milliseconds since the epoch. @default `Date.now` */
+  /**
+   * A clock for tests, in milliseconds, that moves forward only: the credential cache uses it both as
+   * its wall clock and as its monotonic clock. @default `Date.now` and `performance.now`
+   */
   readonly clock?: () => number;
 }
 
@@ -35,7 +38,7 @@ export function createCallerAccess(settings: CallerAccessSettings, factories: Ca
       identityProviderName: settings.identityProviderName,
       client: new CognitoIdentityClient({ region: settings.identityPoolRegion }),
       cacheTtlMs: settings.credentialCacheTtlSeconds * 1000,
-      ...(factories.clock ? { now: factories.clock } : {}),
+      ...(factories.clock ? { now: factories.clock, monotonicNow: factories.clock } : {}),
     }),
     messageStores: factories.messageStores?.(settings) ?? new S3CallerMessageStores({
       bucketName: settings.bucketName,

@@ -10,7 +10,9 @@
  * past the credentials' expiry less the refresh margin (five minutes); after that the next request of
  * the caller asks the identity pool again, and a token it now refuses gets no access. A handler
  * therefore serves a revoked token for at most `cacheTtlMs` after the identity pool starts refusing
- * it. With `cacheTtlMs` 0 nothing is cached: every request asks the identity pool.
+ * it. With `cacheTtlMs` 0 nothing is cached: every request asks the identity pool. The window is counted
+ * with a monotonic clock (`performance.now`), so a step of the wall clock (an NTP correction) never
+ * lengthens it; the wall clock only tells how long the credentials have left when they arrive.
  *
  * Exchanges are cached per token (by its SHA-256, never the token itself); a failed exchange is
  * never cached. The identity id is cached per user (`sub`): it is an identifier, not a permission
@@ -75,8 +77,16 @@ export interface CredentialExchangeOptions {
   readonly identityProviderName: string;
   /** The Cognito identity client (region of the identity pool). */
   readonly client: CognitoIdentityClient;
-  /** Milliseconds since the epoch; defaults to `Date.now`. */
+  /**
+   * The wall clock, in milliseconds since the epoch: read once per exchange, to tell how long the
+   * credentials have left before their `Expiration`. @default `Date.now`
+   */
   readonly now?: () => number;
+  /**
+   * A monotonic clock in milliseconds (any origin), which counts how long an exchange has been trusted:
+   * it never goes back when the wall clock is set back. @default `performance.now`
+   */
+  readonly monotonicNow?: () => number;
   /** Most callers (tokens, and users) remembered; the oldest is forgotten first. @default 1000 */
   readonly maxCachedCallers?: number;
   /** How long before expiry credentials are renewed, in milliseconds. @default 5 minutes */
@@ -141,15 +151,18 @@ class RecentlyUsed<V> {
 
 /** An exchange in flight (shared by concurrent requests of one caller) or its result. */
 interface CachedExchange {
-  /** When the identity pool was asked (milliseconds since the epoch): trust is counted from here. */
+  /** When the identity pool was asked, on the monotonic clock: trust is counted from here. */
   readonly askedAt: number;
   pending?: Promise<CallerCredentials>;
   credentials?: CallerCredentials;
+  /** Until when (monotonic clock) the credentials may be used without asking the identity pool again. */
+  trustedUntil?: number;
 }
 
 /** Exchanges ID tokens for the callers' credentials, with a bounded in-memory cache. */
 export class CredentialExchange implements CallerCredentialSource {
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
   private readonly refreshBeforeExpiryMs: number;
   private readonly cacheTtlMs: number;
   private readonly exchangesByToken: RecentlyUsed<CachedExchange>;
@@ -157,6 +170,7 @@ export class CredentialExchange implements CallerCredentialSource {
 
   constructor(private readonly options: CredentialExchangeOptions) {
     this.now = options.now ?? Date.now;
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.refreshBeforeExpiryMs = options.refreshBeforeExpiryMs ?? DEFAULT_REFRESH_BEFORE_EXPIRY_MS;
     this.cacheTtlMs = Math.max(0, options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS);
     const capacity = Math.max(1, options.maxCachedCallers ?? DEFAULT_MAX_CACHED_CALLERS);
@@ -175,17 +189,18 @@ export class CredentialExchange implements CallerCredentialSource {
     }
     const key = createHash('sha256').update(idToken, 'utf8').digest('base64url');
     const cached = this.exchangesByToken.get(key);
-    if (cached?.credentials && this.isTrusted(cached.askedAt, cached.credentials)) {
+    if (cached?.credentials && cached.trustedUntil !== undefined && this.monotonicNow() < cached.trustedUntil) {
       return cached.credentials;
     }
     if (cached?.pending) {
       return cached.pending;
     }
-    const entry: CachedExchange = { askedAt: this.now() };
+    const entry: CachedExchange = { askedAt: this.monotonicNow() };
     entry.pending = this.exchange(idToken, subject).then(
       (credentials) => {
         entry.pending = undefined;
         entry.credentials = credentials;
+        entry.trustedUntil = this.trustedUntil(entry.askedAt, credentials);
         return credentials;
       },
       (error: unknown) => {
@@ -200,12 +215,17 @@ export class CredentialExchange implements CallerCredentialSource {
     return entry.pending;
   }
 
-  /** Whether credentials asked for at `askedAt` may still be used without asking the identity pool. */
-  private isTrusted(askedAt: number, credentials: CallerCredentials): boolean {
-    const now = this.now();
-    return credentials.expiration !== undefined
-      && now < askedAt + this.cacheTtlMs
-      && now < credentials.expiration.getTime() - this.refreshBeforeExpiryMs;
+  /**
+   * Until when (monotonic clock) credentials asked for at `askedAt` may be used without asking the
+   * identity pool again: `cacheTtlMs` after the ask, and never past their expiry less the refresh
+   * margin (their remaining life is read on the wall clock once, now that they have arrived).
+   */
+  private trustedUntil(askedAt: number, credentials: CallerCredentials): number {
+    if (credentials.expiration === undefined) {
+      return -Infinity; // an unknown lifetime is never trusted
+    }
+    const usableFor = credentials.expiration.getTime() - this.refreshBeforeExpiryMs - this.now();
+    return askedAt + Math.min(this.cacheTtlMs, usableFor);
   }
 
   private async exchange(idToken: string, subject: string | undefined): Promise<CallerCredentials> {

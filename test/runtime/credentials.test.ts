@@ -2,6 +2,7 @@ import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
   GetIdCommand,
+  InvalidIdentityPoolConfigurationException,
   NotAuthorizedException,
   ResourceNotFoundException,
   TooManyRequestsException,
@@ -23,6 +24,7 @@ function exchange(options: { maxCachedCallers?: number; cacheTtlMs?: number } = 
     identityProviderName: PROVIDER,
     client: new CognitoIdentityClient({ region: 'eu-west-1' }),
     now: () => clock,
+    monotonicNow: () => clock,
     ...options,
   });
 }
@@ -192,6 +194,11 @@ describe('credential exchange', () => {
     { name: 'TooManyRequestsException', error: new TooManyRequestsException({ message: 'x', $metadata: { httpStatusCode: 429 } }), reason: 'THROTTLED' },
     { name: 'a 503', error: Object.assign(new Error('x'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 503 } }), reason: 'THROTTLED' },
     { name: 'a network error', error: new Error('ECONNRESET'), reason: 'UNAVAILABLE' },
+    {
+      name: 'InvalidIdentityPoolConfigurationException (STS refused the role or a session tag)',
+      error: new InvalidIdentityPoolConfigurationException({ message: 'x', $metadata: { httpStatusCode: 400 } }),
+      reason: 'REFUSED',
+    },
   ])('GIVEN Cognito fails with $name WHEN exchanged THEN a CredentialExchangeError $reason, not cached', async ({ error, reason }) => {
     cognito.on(GetIdCommand).rejectsOnce(error).resolves({ IdentityId: 'eu-west-1:id' });
     const credentials = exchange();
@@ -232,6 +239,56 @@ describe('credential exchange', () => {
     await credentials.credentialsFor('token-1', 'user-1');
     await credentials.credentialsFor('token-1', 'user-1');
 
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(2);
+  });
+});
+
+describe('credential exchange: the trust window on a monotonic clock', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('GIVEN a cached exchange WHEN the wall clock steps back an hour THEN the window still ends 60 seconds after the ask', async () => {
+    let wall = clock;
+    let monotonic = 5_000;
+    const credentials = new CredentialExchange({
+      identityPoolId: POOL,
+      identityProviderName: PROVIDER,
+      client: new CognitoIdentityClient({ region: 'eu-west-1' }),
+      now: () => wall,
+      monotonicNow: () => monotonic,
+    });
+    await credentials.credentialsFor('token-1', 'user-1');
+
+    monotonic += 30_000;
+    wall -= HOUR; // an NTP correction sets the wall clock back
+    await credentials.credentialsFor('token-1', 'user-1');
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(1);
+
+    monotonic += 30_000;
+    wall += 30_000;
+    await credentials.credentialsFor('token-1', 'user-1');
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(2);
+  });
+
+  test('GIVEN the default clocks WHEN the system time steps back an hour after an exchange THEN the identity pool is asked again 60 seconds after the ask all the same', async () => {
+    // Date, performance.now and hrtime are faked; promises and the SDK's own timers stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    jest.setSystemTime(clock);
+    const credentials = new CredentialExchange({
+      identityPoolId: POOL, identityProviderName: PROVIDER, client: new CognitoIdentityClient({ region: 'eu-west-1' }),
+    });
+    cognito.on(GetCredentialsForIdentityCommand).callsFake(async (input) => ({
+      IdentityId: input.IdentityId,
+      Credentials: { AccessKeyId: `ASIA${++issued}`, SecretKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + HOUR) },
+    }));
+    await credentials.credentialsFor('token-1', 'user-1');
+
+    jest.advanceTimersByTime(30_000);
+    jest.setSystemTime(Date.now() - HOUR);
+    await credentials.credentialsFor('token-1', 'user-1');
+    expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(1);
+
+    jest.advanceTimersByTime(30_000);
+    await credentials.credentialsFor('token-1', 'user-1');
     expect(cognito.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(2);
   });
 });
