@@ -176,6 +176,23 @@ describe('users set-institutes', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
+  test.each([
+    [['--read', 'X', '--no-read'], 'read'],
+    [['--no-read', '--read', 'X'], 'read'],
+    [['--write', 'X', '--no-write', '--read', 'Y'], 'write'],
+    [['--no-write', '--write', 'X'], 'write'],
+  ])('GIVEN %j WHEN setting institutes THEN exit 2: setting and clearing one institute contradict each other, and nothing changes', async (args, which) => {
+    const result = await runCli([...WITH_STACK, 'users', 'set-institutes', '--email', 'alice@example.org', ...args]);
+
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `Error: --${which} INSTITUTE sets the ${which} institute and --no-${which} clears it: give one of them, not both.\n`,
+    });
+    expect(cognito.calls()).toHaveLength(0);
+    expect(cloudFormation.calls()).toHaveLength(0);
+  });
+
   test('GIVEN a user who does not exist WHEN setting institutes THEN exit 1 naming the user and the pool', async () => {
     cognito.on(AdminUpdateUserAttributesCommand).rejects(awsError('UserNotFoundException', 'User does not exist.'));
 

@@ -163,7 +163,11 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
         `Cognito emailed a temporary password to ${user.email}; at the first sign-in they choose a password and set up TOTP MFA.`);
     });
 
+  // commander keeps only the last of --read X and --no-read: which of them were given is recorded here.
+  const given = new Set<string>();
   users.command('set-institutes')
+    .on('option:read', () => given.add('read')).on('option:no-read', () => given.add('no-read'))
+    .on('option:write', () => given.add('write')).on('option:no-write', () => given.add('no-write'))
     .description('Change the institutes a user may read and write (--no-read / --no-write clear one)')
     .requiredOption('--email <address>', 'the user\'s email address', parseEmail)
     .option('--read <institute>', 'the new read institute', parseInstitute)
@@ -171,6 +175,11 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
     .option('--write <institute>', 'the new write institute', parseInstitute)
     .option('--no-write', 'clear the write institute: the user writes nothing')
     .action(async (options: InstituteOptions) => {
+      for (const which of ['read', 'write']) {
+        if (given.has(which) && given.has(`no-${which}`)) {
+          throw new UsageError(`--${which} INSTITUTE sets the ${which} institute and --no-${which} clears it: give one of them, not both.`);
+        }
+      }
       if (options.read === undefined && options.write === undefined) {
         throw new UsageError('Give --read INSTITUTE or --write INSTITUTE to set one, or --no-read or --no-write to clear one.');
       }
