@@ -13,6 +13,7 @@ import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib'
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { countOf } from './contracts/wording';
 import type { HealthDataLakeProps } from './health-data-lake';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import { MAX_CREDENTIAL_CACHE_TTL_SECONDS } from './runtime/handler-environment';
@@ -100,7 +101,8 @@ export function checkDuration(prop: string, value: Duration | undefined, range: 
   const n = count(value);
   if (!Number.isInteger(n) || n < count(range.min) || n > count(range.max)) {
     const human = value.toHumanString();
-    refuse(prop, allowed, human === `${n} ${range.unit}` ? human : `${human} (${n} ${range.unit})`);
+    const inUnits = countOf(n, range.unit.slice(0, -1), range.unit);
+    refuse(prop, allowed, human === inUnits ? human : `${human} (${inUnits})`);
   }
 }
 

@@ -322,6 +322,34 @@ describe('users list', () => {
   });
 });
 
+describe('users: durations in words', () => {
+  test.each([
+    [['sign-out', '--email', 'alice@example.org'], AdminUserGlobalSignOutCommand, 'the lake refuses their current tokens within 1 second.'],
+    [['disable', '--email', 'alice@example.org'], AdminDisableUserCommand, 'to end them within 1 second.'],
+    [['set-institutes', '--email', 'alice@example.org', '--read', 'A'], AdminUpdateUserAttributesCommand, 'to end them within 1 second.'],
+  ])('GIVEN a lake with a revocation delay of 1 second WHEN running %j THEN the sentence says "1 second", not "1 seconds"', async (args, command, sentence) => {
+    givenStack(lakeOutputs('Lake', { RevocationDelaySeconds: '1' }));
+    cognito.on(command as any).resolves({});
+
+    const result = await runCli([...WITH_STACK, 'users', ...args]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(sentence);
+    expect(result.stdout).not.toMatch(/\b1 seconds\b/);
+  });
+
+  test('GIVEN a lake with a revocation delay of 1 second WHEN deleting a user THEN "within 1 second"', async () => {
+    givenStack(lakeOutputs('Lake', { RevocationDelaySeconds: '1' }));
+    cognito.on(ListUsersCommand).resolves({ Users: [user('alice@example.org', 'A', 'A')] });
+    cognito.on(AdminDeleteUserCommand).resolves({});
+
+    const result = await runCli([...WITH_STACK, 'users', 'delete', '--email', 'alice@example.org', '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Their tokens stop working at the API within 1 second.');
+  });
+});
+
 describe('users sign-out', () => {
   test('GIVEN a lake with a 30-second revocation delay WHEN signing a user out THEN AdminUserGlobalSignOut and the delay is printed', async () => {
     givenStack(lakeOutputs('Lake', { RevocationDelaySeconds: '30' }));

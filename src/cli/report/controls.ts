@@ -14,6 +14,7 @@ import {
   listOf, LocatedStatement, mentions, refersTo, statementsAt, valueAt,
 } from './template-reading';
 import type { LakePart } from '../../contracts/lake-metadata';
+import { countOf } from '../../contracts/wording';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS, HandlerEnvironment, MAX_CREDENTIAL_CACHE_TTL_SECONDS, METRICS_NAMESPACE, SOURCE_TAG,
 } from '../../runtime/handler-environment';
@@ -230,7 +231,7 @@ function passwordPolicy(t: LakeTemplate): Check {
   const shortfalls = [
     ...length < minimum ? [`a minimum length of ${length}, below ${minimum} (NIST SP 800-63B-4 for a password ${withMfa ? 'with' : 'without'} a second factor)`] : [],
     ...missing.length > 0 ? [`no requirement of ${sentenceList(missing)}`] : [],
-    ...temporaryDays > MAX_TEMPORARY_PASSWORD_DAYS ? [`temporary passwords valid ${temporaryDays} days, above ${MAX_TEMPORARY_PASSWORD_DAYS}`] : [],
+    ...temporaryDays > MAX_TEMPORARY_PASSWORD_DAYS ? [`temporary passwords valid ${countOf(temporaryDays, 'day')}, above ${MAX_TEMPORARY_PASSWORD_DAYS}`] : [],
   ];
   return {
     id,
@@ -238,7 +239,7 @@ function passwordPolicy(t: LakeTemplate): Check {
     title,
     status: shortfalls.length === 0 ? 'met' : 'not-met',
     detail: shortfalls.length === 0
-      ? `Passwords have at least ${length} characters with ${sentenceList(required)}; temporary passwords are valid ${temporaryDays} days.`
+      ? `Passwords have at least ${length} characters with ${sentenceList(required)}; temporary passwords are valid ${countOf(temporaryDays, 'day')}.`
       : `The password policy has ${sentenceList(shortfalls)}.`,
     evidence: ['MinimumLength', 'RequireLowercase', 'RequireUppercase', 'RequireNumbers', 'RequireSymbols', 'TemporaryPasswordValidityDays']
       .map((key) => t.evidence(pool, `${base}.${key}`)),
@@ -441,8 +442,8 @@ function revocationDelay(t: LakeTemplate): Check {
     title,
     status,
     detail: status === 'met'
-      ? `Each handler asks the identity pool again after at most ${longest} seconds (${variable}), `
-        + `so a signed-out or deleted user is refused within ${longest} seconds; a disabled user within the ID token's validity, unless also signed out.`
+      ? `Each handler asks the identity pool again after at most ${countOf(longest, 'second')} (${variable}), `
+        + `so a signed-out or deleted user is refused within ${countOf(longest, 'second')}; a disabled user within the ID token's validity, unless also signed out.`
       : status === 'operator'
         ? `The revocation delay is set only at deployment: ${sentenceList(problems('deferred'))}. Check the deployed value.`
         : `The revocation delay is not bounded: ${sentenceList(problems('invalid'))}.`,
@@ -1045,6 +1046,10 @@ function safeJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
+function retentionDays(value: unknown): string {
+  return typeof value === 'number' ? countOf(value, 'day') : `${String(value)} days`;
+}
+
 function logRetention(t: LakeTemplate): Check {
   const id = 'audit.log-retention';
   const title = `Every log group of the lake keeps its logs at least ${MIN_LOG_RETENTION_DAYS} days.`;
@@ -1054,7 +1059,7 @@ function logRetention(t: LakeTemplate): Check {
     // Without RetentionInDays CloudWatch Logs keeps the logs for ever.
     return days !== undefined && !(typeof days === 'number' && days >= MIN_LOG_RETENTION_DAYS);
   });
-  const days = [...new Set(groups.map((group) => valueAt(group.resource, 'Properties.RetentionInDays')))].map((value) => value === undefined ? 'never expire' : `${String(value)} days`);
+  const days = [...new Set(groups.map((group) => valueAt(group.resource, 'Properties.RetentionInDays')))].map((value) => value === undefined ? 'never expire' : retentionDays(value));
   return {
     id,
     category: 'audit',
@@ -1064,7 +1069,7 @@ function logRetention(t: LakeTemplate): Check {
       ? 'The lake has no log group in the template.'
       : short.length === 0
         ? `All ${groups.length} log groups of the lake keep their logs ${sentenceList(days)}.`
-        : `${sentenceList(short.map((group) => `${group.logicalId} (${String(valueAt(group.resource, 'Properties.RetentionInDays'))} days)`))} `
+        : `${sentenceList(short.map((group) => `${group.logicalId} (${retentionDays(valueAt(group.resource, 'Properties.RetentionInDays'))})`))} `
           + `keep${short.length === 1 ? 's' : ''} logs less than ${MIN_LOG_RETENTION_DAYS} days.`,
     evidence: groups.map((group) => t.evidence(group, 'Properties.RetentionInDays')),
   };

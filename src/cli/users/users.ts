@@ -16,6 +16,7 @@ import {
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { INSTITUTE_NAME_RULE, instituteNameProblem, quotedInstituteName } from '../../contracts/institute-name';
+import { countOf } from '../../contracts/wording';
 import { InvalidArgumentError, type Command } from '../commander';
 import { CliError, UsageError, type CliContext } from '../context';
 import { renderTable } from '../output';
@@ -119,7 +120,7 @@ async function listAllUsers(context: CliContext, userPoolId: string): Promise<Us
 }
 
 function revocationHint(email: string, delaySeconds: number | undefined): string {
-  const within = delaySeconds !== undefined ? `within ${delaySeconds} seconds` : 'within the lake\'s revocation delay';
+  const within = delaySeconds !== undefined ? `within ${countOf(delaySeconds, 'second')}` : 'within the lake\'s revocation delay';
   return 'Tokens already issued keep working until they expire (tokenValidity, 15 minutes by default); ' +
     `run \`users sign-out --email ${email}\` to end them ${within}.`;
 }
@@ -247,7 +248,7 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
       }
       await onUser(options.email, lake.userPoolId, () =>
         context.cognito().send(new AdminDeleteUserCommand({ UserPoolId: lake.userPoolId, Username: options.email })));
-      const delay = lake.revocationDelaySeconds !== undefined ? `${lake.revocationDelaySeconds} seconds` : 'the lake\'s revocation delay';
+      const delay = lake.revocationDelaySeconds !== undefined ? countOf(lake.revocationDelaySeconds, 'second') : 'the lake\'s revocation delay';
       context.output.result({ deleted: user, userPoolId: lake.userPoolId },
         `Deleted ${what}. ${stays} Their tokens stop working at the API within ${delay}.`);
     });
@@ -278,6 +279,6 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
       const delay = lake.revocationDelaySeconds;
       context.output.result({ email: options.email, signedOut: true, revocationDelaySeconds: delay ?? null },
         `Signed out ${options.email} everywhere: their refresh tokens are revoked, and the lake refuses their current tokens ` +
-        `${delay !== undefined ? `within ${delay} seconds` : 'within its revocation delay (credentialCacheTtl, 60 seconds by default)'}.`);
+        `${delay !== undefined ? `within ${countOf(delay, 'second')}` : 'within its revocation delay (credentialCacheTtl, 60 seconds by default)'}.`);
     });
 }
