@@ -321,7 +321,7 @@ export interface HealthDataLakeProps {
   readonly lookupSupportedAzs?: boolean;
 
   /**
-   * How long the handler, API access and VPC flow logs are kept.
+   * How long the handler, API access and VPC flow logs are kept, and the logs of the function that sets the principal-tag mapping.
    *
    * Allowed: a member of `logs.RetentionDays`.
    *
@@ -400,7 +400,7 @@ export class HealthDataLake extends Construct {
    * The handlers exchange the callers' ID tokens for credentials through it.
    */
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
-  /** The KMS key that encrypts the handler, API access and flow logs. */
+  /** The KMS key that encrypts the handler, API access and flow logs, and the logs of the function that sets the principal-tag mapping. */
   public readonly logsKey: kms.IKey;
   /**
    * The lake's name in its logs, metrics and API.
@@ -462,6 +462,10 @@ export class HealthDataLake extends Construct {
     this.serverAccessLogsBucket = storage.serverAccessLogsBucket;
     this.lakeCreatedBucket = storage.createdBucket !== undefined;
 
+    // Logs: encrypted with their own key, kept for a year unless told otherwise.
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    this.logsKey = logsKey(this, removalPolicy);
+
     // Access: one role, one policy, decided on the caller's principal tags.
     let identityPool: InstituteIdentityPool | undefined;
     const access = new InstituteAccessRole(this, 'Access', {
@@ -480,12 +484,11 @@ export class HealthDataLake extends Construct {
         [WRITE_PRINCIPAL_TAG]: this.writeClaim,
       },
       principalTagMappingMethod: props.principalTagMappingMethod ?? PrincipalTagMappingMethod.CUSTOM_RESOURCE,
+      logsKey: this.logsKey,
+      logRetention,
+      removalPolicy,
     });
     this.identityPool = identityPool.identityPool;
-
-    // Logs: encrypted with their own key, kept for a year unless told otherwise.
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    this.logsKey = logsKey(this, removalPolicy);
 
     // Network: the handlers' private path to S3 and Cognito Identity.
     const network = new PrivateNetwork(this, 'Network', {

@@ -1,7 +1,9 @@
-import { ArnFormat, Resource, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { aws_cognito as cognitoRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
@@ -14,6 +16,10 @@ export interface InstituteIdentityPoolProps {
   /** Principal tag name -> ID token claim, e.g. `{ read: 'custom:read' }`. */
   readonly principalTags: Record<string, string>;
   readonly principalTagMappingMethod: PrincipalTagMappingMethod;
+  /** The key, retention and removal policy of the log group of the custom resource's function. */
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -68,6 +74,7 @@ export class InstituteIdentityPool extends Construct {
         ...call({ ...mapping, PrincipalTags: {} }),
         ignoreErrorCodesMatching: 'ResourceNotFoundException',
       },
+      logGroup: providerLogGroup(this, props),
       policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
         actions: ['cognito-identity:SetPrincipalTagAttributeMap'],
         resources: [this.identityPool.identityPoolArn],
@@ -77,6 +84,26 @@ export class InstituteIdentityPool extends Construct {
     mappingResource.node.addDependency(this.identityPool);
     acknowledgeDeploymentTimeFunction(mappingResource);
   }
+}
+
+/**
+ * The log group of the custom resource's function, encrypted with the lake's logs key and kept as long
+ * as the lake's other logs. Without it Lambda writes to a log group of its own, unencrypted and kept
+ * forever, or, with the feature flag `@aws-cdk/aws-lambda:useCdkManagedLogGroup` that `cdk init`
+ * sets, CDK adds one to the template, unencrypted and always retained.
+ *
+ * The function is one per stack (CDK's singleton for every AwsCustomResource of the stack): the first
+ * lake of the stack gives it its log group. When the function already exists, made by another lake or
+ * by an AwsCustomResource of the app, its log group stays as it is, and this returns undefined.
+ */
+function providerLogGroup(scope: Construct, props: InstituteIdentityPoolProps): logs.ILogGroup | undefined {
+  const providerId = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+  if (Stack.of(scope).node.tryFindChild(providerId)) return undefined;
+  return new logs.LogGroup(scope, 'PrincipalTagsLogs', {
+    encryptionKey: props.logsKey,
+    retention: props.logRetention,
+    removalPolicy: props.removalPolicy,
+  });
 }
 
 interface AuthenticatedOnlyIdentityPoolProps {
