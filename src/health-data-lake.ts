@@ -114,6 +114,10 @@ export interface HealthDataLakeProps {
   /**
    * How the identity pool maps the custom attributes to the principal tags `read` and `write`.
    *
+   * It can be switched on a deployed stack: the new method's resource sets the mapping, and the old
+   * one's removal leaves it alone. A stack deployed with an earlier release, whose removal emptied the
+   * mapping, needs one deployment with the method unchanged first (README, "Upgrading from an earlier release").
+   *
    * @default PrincipalTagMappingMethod.CUSTOM_RESOURCE
    */
   readonly principalTagMappingMethod?: PrincipalTagMappingMethod;

@@ -48,13 +48,18 @@ export class InstituteIdentityPool extends Construct {
       PrincipalTags: props.principalTags,
     };
 
+    // Switching principalTagMappingMethod creates the other method's resource (another type, so another
+    // logical id), and CloudFormation deletes the old one afterwards, during cleanup. Neither resource's
+    // delete may therefore touch the mapping, which by then belongs to the new one: the native resource
+    // is retained, and the custom resource makes no call on delete. The mapping is part of the identity
+    // pool, which goes with the stack.
     if (props.principalTagMappingMethod === PrincipalTagMappingMethod.CLOUDFORMATION) {
       new cognito.CfnIdentityPoolPrincipalTag(this, 'PrincipalTags', {
         identityPoolId: mapping.IdentityPoolId,
         identityProviderName: mapping.IdentityProviderName,
         useDefaults: mapping.UseDefaults,
         principalTags: mapping.PrincipalTags,
-      });
+      }).applyRemovalPolicy(RemovalPolicy.RETAIN);
       return;
     }
 
@@ -62,18 +67,15 @@ export class InstituteIdentityPool extends Construct {
       service: 'CognitoIdentity',
       action: 'setPrincipalTagAttributeMap',
       parameters,
-      // A new provider or pool is a new mapping: CloudFormation then deletes the old one.
+      // A new provider or pool is a new mapping (a new physical id). The old pool's mapping goes with the
+      // old pool; an old provider's mapping stays behind, unused, since the pool no longer lists that provider.
       physicalResourceId: cr.PhysicalResourceId.of(`${mapping.IdentityPoolId}|${mapping.IdentityProviderName}`),
     });
     const mappingResource = new cr.AwsCustomResource(this, 'PrincipalTags', {
       resourceType: 'Custom::IdentityPoolPrincipalTags',
       onCreate: call(mapping),
       onUpdate: call(mapping),
-      // Removing the mapping leaves the identity pool with no principal tags, which means no access.
-      onDelete: {
-        ...call({ ...mapping, PrincipalTags: {} }),
-        ignoreErrorCodesMatching: 'ResourceNotFoundException',
-      },
+      // No onDelete: see above.
       logGroup: providerLogGroup(this, props),
       policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
         actions: ['cognito-identity:SetPrincipalTagAttributeMap'],
