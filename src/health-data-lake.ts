@@ -79,12 +79,17 @@ export interface HealthDataLakeProps {
   readonly threatProtectionMode?: cognito.StandardThreatProtectionMode;
 
   /**
-   * Password policy of the user pool.
+   * Password policy of the user pool, merged field by field with the secure default.
    *
-   * Allowed (Cognito's limits): `minLength` a whole number from 6 to 99, `passwordHistorySize` from
-   * 0 to 24, `tempPasswordValidity` a whole number of days from 1 to 365.
+   * Each field you give replaces that field of the default; each field you leave out keeps it, so
+   * `{ minLength: 16 }` still requires all four character classes and 3-day temporary passwords.
+   * A field weaker than the default (`minLength` below 14, a `require*` field `false`,
+   * `tempPasswordValidity` above 3 days) is followed, and a warning on the user pool
+   * (`cdk-health-data-lake:WeakerPasswordPolicy`) names it until you acknowledge it. Allowed
+   * (Cognito's limits): `minLength` a whole number from 6 to 99, `passwordHistorySize` from 0 to 24,
+   * `tempPasswordValidity` a whole number of days from 1 to 365.
    *
-   * @default - at least 14 characters with lower case, upper case, digits and symbols; temporary passwords valid 3 days
+   * @default - at least 14 characters with lower case, upper case, digits and symbols; temporary passwords valid 3 days; no password history
    */
   readonly passwordPolicy?: cognito.PasswordPolicy;
 
@@ -439,14 +444,7 @@ export class HealthDataLake extends Construct {
       writeAttributeName,
       mfa: props.mfa ?? cognito.Mfa.REQUIRED,
       threatProtectionMode: props.threatProtectionMode ?? cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      passwordPolicy: props.passwordPolicy ?? {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
+      passwordPolicy: props.passwordPolicy,
       tokenValidity: props.tokenValidity ?? Duration.minutes(15),
       refreshTokenValidity: props.refreshTokenValidity ?? Duration.days(1),
       removalPolicy,
