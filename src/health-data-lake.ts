@@ -21,7 +21,7 @@ import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import { addLakeOutputs, lakeNameOf } from './lake-identity';
 import { firstResourceOf, stampLakePart, stampLakeResources } from './lake-metadata';
-import { checkAttributeNames, checkLakeProps } from './prop-rules';
+import { checkAttributeNames, checkLakeProps, lakePropsOf } from './prop-rules';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -35,8 +35,10 @@ const DEFAULT_ATTRIBUTE_NAMES = { read: 'read', write: 'write' };
  * Properties of a `HealthDataLake`.
  *
  * Every property is optional: the defaults are the secure choice. Each value is checked at synthesis,
- * and one outside its allowed range fails `cdk synth` with a message that names the property, the
- * value and what is allowed. A value only known at deployment (a token) passes through unchecked.
+ * and one outside its allowed range, or of the wrong kind (a number where a `Duration` is expected, a
+ * bucket where a role is), fails `cdk synth` with a message that names the property, the value and
+ * what is allowed. A value only known at deployment (a token) passes through unchecked. `null`
+ * (JavaScript), like `None` (Python), is the same as leaving a property, or all of them, out.
  */
 export interface HealthDataLakeProps {
   /**
@@ -429,6 +431,7 @@ export class HealthDataLake extends Construct {
    */
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
+    props = lakePropsOf(props);
     checkLakeProps(this, props);
     const readAttributeName = props.readAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.read;
     const writeAttributeName = props.writeAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.write;
