@@ -21,7 +21,7 @@ import { InstituteUserPool } from './identity/institute-user-pool';
 import { PrincipalTagMappingMethod } from './identity/principal-tag-mapping';
 import { addLakeOutputs, lakeNameOf } from './lake-identity';
 import { firstResourceOf, stampLakePart, stampLakeResources } from './lake-metadata';
-import { checkAttributeNames, checkLakeProps } from './prop-rules';
+import { checkAttributeNames, checkLakeProps, lakePropsOf } from './prop-rules';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -35,8 +35,10 @@ const DEFAULT_ATTRIBUTE_NAMES = { read: 'read', write: 'write' };
  * Properties of a `HealthDataLake`.
  *
  * Every property is optional: the defaults are the secure choice. Each value is checked at synthesis,
- * and one outside its allowed range fails `cdk synth` with a message that names the property, the
- * value and what is allowed. A value only known at deployment (a token) passes through unchecked.
+ * and one outside its allowed range, or of the wrong kind (a number where a `Duration` is expected, a
+ * bucket where a role is), fails `cdk synth` with a message that names the property, the value and
+ * what is allowed. A value only known at deployment (a token) passes through unchecked. `null`
+ * (JavaScript), like `None` (Python), is the same as leaving a property, or all of them, out.
  */
 export interface HealthDataLakeProps {
   /**
@@ -79,12 +81,17 @@ export interface HealthDataLakeProps {
   readonly threatProtectionMode?: cognito.StandardThreatProtectionMode;
 
   /**
-   * Password policy of the user pool.
+   * Password policy of the user pool, merged field by field with the secure default.
    *
-   * Allowed (Cognito's limits): `minLength` a whole number from 6 to 99, `passwordHistorySize` from
-   * 0 to 24, `tempPasswordValidity` a whole number of days from 1 to 365.
+   * Each field you give replaces that field of the default; each field you leave out keeps it, so
+   * `{ minLength: 16 }` still requires all four character classes and 3-day temporary passwords.
+   * A field weaker than the default (`minLength` below 14, a `require*` field `false`,
+   * `tempPasswordValidity` above 3 days) is followed, and a warning on the user pool
+   * (`cdk-health-data-lake:WeakerPasswordPolicy`) names it until you acknowledge it. Allowed
+   * (Cognito's limits): `minLength` a whole number from 6 to 99, `passwordHistorySize` from 0 to 24,
+   * `tempPasswordValidity` a whole number of days from 1 to 365.
    *
-   * @default - at least 14 characters with lower case, upper case, digits and symbols; temporary passwords valid 3 days
+   * @default - at least 14 characters with lower case, upper case, digits and symbols; temporary passwords valid 3 days; no password history
    */
   readonly passwordPolicy?: cognito.PasswordPolicy;
 
@@ -113,6 +120,10 @@ export interface HealthDataLakeProps {
 
   /**
    * How the identity pool maps the custom attributes to the principal tags `read` and `write`.
+   *
+   * It can be switched on a deployed stack: the new method's resource sets the mapping, and the old
+   * one's removal leaves it alone. A stack deployed with an earlier release, whose removal emptied the
+   * mapping, needs one deployment with the method unchanged first (README, "Upgrading from an earlier release").
    *
    * @default PrincipalTagMappingMethod.CUSTOM_RESOURCE
    */
@@ -321,7 +332,7 @@ export interface HealthDataLakeProps {
   readonly lookupSupportedAzs?: boolean;
 
   /**
-   * How long the handler, API access and VPC flow logs are kept.
+   * How long the handler, API access and VPC flow logs are kept, and the logs of the function that sets the principal-tag mapping.
    *
    * Allowed: a member of `logs.RetentionDays`.
    *
@@ -400,7 +411,7 @@ export class HealthDataLake extends Construct {
    * The handlers exchange the callers' ID tokens for credentials through it.
    */
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
-  /** The KMS key that encrypts the handler, API access and flow logs. */
+  /** The KMS key that encrypts the handler, API access and flow logs, and the logs of the function that sets the principal-tag mapping. */
   public readonly logsKey: kms.IKey;
   /**
    * The lake's name in its logs, metrics and API.
@@ -420,6 +431,7 @@ export class HealthDataLake extends Construct {
    */
   constructor(scope: Construct, id: string, props: HealthDataLakeProps = {}) {
     super(scope, id);
+    props = lakePropsOf(props);
     checkLakeProps(this, props);
     const readAttributeName = props.readAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.read;
     const writeAttributeName = props.writeAttributeName ?? DEFAULT_ATTRIBUTE_NAMES.write;
@@ -435,14 +447,7 @@ export class HealthDataLake extends Construct {
       writeAttributeName,
       mfa: props.mfa ?? cognito.Mfa.REQUIRED,
       threatProtectionMode: props.threatProtectionMode ?? cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      passwordPolicy: props.passwordPolicy ?? {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
+      passwordPolicy: props.passwordPolicy,
       tokenValidity: props.tokenValidity ?? Duration.minutes(15),
       refreshTokenValidity: props.refreshTokenValidity ?? Duration.days(1),
       removalPolicy,
@@ -462,6 +467,10 @@ export class HealthDataLake extends Construct {
     this.serverAccessLogsBucket = storage.serverAccessLogsBucket;
     this.lakeCreatedBucket = storage.createdBucket !== undefined;
 
+    // Logs: encrypted with their own key, kept for a year unless told otherwise.
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    this.logsKey = logsKey(this, removalPolicy);
+
     // Access: one role, one policy, decided on the caller's principal tags.
     let identityPool: InstituteIdentityPool | undefined;
     const access = new InstituteAccessRole(this, 'Access', {
@@ -480,12 +489,11 @@ export class HealthDataLake extends Construct {
         [WRITE_PRINCIPAL_TAG]: this.writeClaim,
       },
       principalTagMappingMethod: props.principalTagMappingMethod ?? PrincipalTagMappingMethod.CUSTOM_RESOURCE,
+      logsKey: this.logsKey,
+      logRetention,
+      removalPolicy,
     });
     this.identityPool = identityPool.identityPool;
-
-    // Logs: encrypted with their own key, kept for a year unless told otherwise.
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    this.logsKey = logsKey(this, removalPolicy);
 
     // Network: the handlers' private path to S3 and Cognito Identity.
     const network = new PrivateNetwork(this, 'Network', {

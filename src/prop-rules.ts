@@ -28,9 +28,22 @@ function refuse(prop: string, allowed: string, got: string, remedy?: string): ne
   throw new Error(refusal(prop, allowed, got, remedy));
 }
 
-/** A value as the user would have written it. */
+/** A value as the user would have written it (a construct by its path). */
 function shown(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : String(value);
+  if (typeof value === 'string') return `'${value}'`;
+  if (value instanceof Duration) return `a Duration of ${value.toHumanString()}`;
+  if (Construct.isConstruct(value)) return `the construct at '${value.node.path}'`;
+  if (typeof value === 'object' && value !== null) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      // A cycle: fall back to the type below.
+    }
+    if (json !== undefined) return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+    return `an object of ${value.constructor?.name ?? 'no class'}`;
+  }
+  return String(value);
 }
 
 /** The bounds of a whole number. */
@@ -90,6 +103,7 @@ export interface DurationRange {
 /** A duration of whole units within a range. */
 export function checkDuration(prop: string, value: Duration | undefined, range: DurationRange): void {
   if (value === undefined) return;
+  checkIsDuration(prop, value, range.min.toHumanString());
   const count = (d: Duration) => inUnit(d, range.unit);
   const allowed = `a whole number of ${range.unit} from ${count(range.min)} to ${count(range.max)} ` +
     `(${range.min.toHumanString()} to ${range.max.toHumanString()}${range.why ? `, ${range.why}` : ''})`;
@@ -130,6 +144,125 @@ export function warnAboveDefaultQuota(scope: Construct, id: string, prop: string
   Annotations.of(scope).addWarningV2(`cdk-health-data-lake:${id}`,
     `${prop} is ${value}, above ${what} (${quota} by default). It deploys, but only an account whose quota was raised ` +
     `gets it. If yours was, acknowledge this warning: Validations.of(lake).acknowledge({ id: 'cdk-health-data-lake:${id}', reason: '<why>' }).`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kinds of value each property takes, for apps whose language does not check them (JavaScript,
+// or Python past its type hints): a wrong kind fails with the property's name, not a TypeError.
+// ---------------------------------------------------------------------------------------------
+
+/** A Duration of any copy of aws-cdk-lib (an app and a library may each load one). */
+function isDuration(value: unknown): value is Duration {
+  if (value instanceof Duration) return true;
+  const candidate = value as Partial<Record<'toMilliseconds' | 'isUnresolved' | 'toHumanString', unknown>> | null;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.toMilliseconds === 'function' &&
+    typeof candidate.isUnresolved === 'function' && typeof candidate.toHumanString === 'function';
+}
+
+function checkIsDuration(prop: string, value: unknown, example: string): void {
+  if (!isDuration(value)) refuse(prop, `a Duration, such as Duration.${durationFactory(example)}`, shown(value));
+}
+
+/** `15 minutes` -> `minutes(15)`, the factory call that makes it. */
+function durationFactory(human: string): string {
+  const [count, unit] = human.split(' ');
+  const units = unit.endsWith('s') ? unit : `${unit}s`;
+  return `${units}(${count})`;
+}
+
+/** A construct of the kind an interface names, recognised by members every such construct has. */
+function checkConstruct(prop: string, value: unknown, members: string[], allowed: string): void {
+  if (value === undefined) return;
+  const has = typeof value === 'object' && value !== null && Construct.isConstruct(value) &&
+    members.every((member) => (value as unknown as Record<string, unknown>)[member] !== undefined);
+  if (!has) refuse(prop, allowed, shown(value));
+}
+
+function checkBoolean(prop: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') refuse(prop, 'true or false', shown(value));
+}
+
+function checkString(prop: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'string') refuse(prop, 'a string', shown(value));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Construct.isConstruct(value) && !isDuration(value);
+}
+
+function checkObject(prop: string, value: unknown, allowed: string): void {
+  if (value !== undefined && !isPlainObject(value)) refuse(prop, allowed, shown(value));
+}
+
+function checkList(prop: string, value: unknown, allowed: string): value is unknown[] {
+  if (value === undefined) return false;
+  if (!Array.isArray(value)) refuse(prop, allowed, shown(value));
+  return true;
+}
+
+const BUCKET = ['bucketArn', 'bucketName', 'grantRead'];
+const BUCKET_ALLOWED = 'an s3.IBucket (a Bucket of the app, or one imported with Bucket.fromBucketName or Bucket.fromBucketAttributes)';
+const ROLE_ALLOWED = 'an iam.IRole (a Role of the app, or one imported with Role.fromRoleArn)';
+
+/**
+ * The props of a lake as the construct reads them: `null` (JavaScript), like `None` (Python), means
+ * left out, for the props object and for each prop. Anything else but an object is refused.
+ */
+export function lakePropsOf(props: unknown): HealthDataLakeProps {
+  if (props === undefined || props === null) return {};
+  if (!isPlainObject(props)) {
+    refuse('props', 'an object of HealthDataLakeProps, such as { mfa: Mfa.REQUIRED }, or left out', shown(props));
+  }
+  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== null)) as HealthDataLakeProps;
+}
+
+/**
+ * The kind of value of every property that takes an object, a list, a string or a boolean (numbers
+ * and enums are checked with their ranges). It runs first, so no later check meets a wrong kind.
+ */
+export function checkPropKinds(props: HealthDataLakeProps): void {
+  checkString('readAttributeName', props.readAttributeName);
+  checkString('writeAttributeName', props.writeAttributeName);
+  checkString('lakeName', props.lakeName);
+  checkBoolean('createOutputs', props.createOutputs);
+  checkBoolean('lookupSupportedAzs', props.lookupSupportedAzs);
+
+  checkObject('passwordPolicy', props.passwordPolicy, 'a cognito.PasswordPolicy object, such as { minLength: 16 }');
+  for (const field of ['requireLowercase', 'requireUppercase', 'requireDigits', 'requireSymbols'] as const) {
+    checkBoolean(`passwordPolicy.${field}`, props.passwordPolicy?.[field] ?? undefined);
+  }
+  if (props.passwordPolicy?.tempPasswordValidity != null) {
+    checkIsDuration('passwordPolicy.tempPasswordValidity', props.passwordPolicy.tempPasswordValidity, '3 days');
+  }
+  for (const [prop, example] of [['tokenValidity', '15 minutes'], ['refreshTokenValidity', '1 day'], ['credentialCacheTtl', '60 seconds']] as const) {
+    if (props[prop] !== undefined) checkIsDuration(prop, props[prop], example);
+  }
+
+  checkConstruct('bucket', props.bucket, BUCKET, BUCKET_ALLOWED);
+  checkConstruct('serverAccessLogsBucket', props.serverAccessLogsBucket, BUCKET, BUCKET_ALLOWED);
+  checkConstruct('encryptionKey', props.encryptionKey, ['keyArn', 'keyId', 'grantDecrypt'],
+    'a kms.IKey (a Key of the app, or one imported with Key.fromKeyArn)');
+  if (checkList('messageReaders', props.messageReaders, 'a list of roles, such as [reader], each an iam.IRole (a Role of the app, or one ' +
+    'imported with Role.fromRoleArn)')) {
+    props.messageReaders!.forEach((reader, index) =>
+      checkConstruct(`messageReaders[${index}]`, reader, ['roleArn', 'roleName', 'grantPrincipal'], ROLE_ALLOWED));
+  }
+
+  checkObject('cors', props.cors, 'an apigwv2.CorsPreflightOptions object, such as { allowOrigins: [\'https://lab.example.org\'] }');
+  if (props.cors?.maxAge != null) checkIsDuration('cors.maxAge', props.cors.maxAge, '10 minutes');
+  for (const [field, example] of [['allowOrigins', '\'https://lab.example.org\''], ['allowHeaders', '\'Authorization\', \'Content-Type\''],
+    ['exposeHeaders', '\'Location\''], ['allowMethods', 'CorsHttpMethod.POST, CorsHttpMethod.GET']] as const) {
+    checkList(`cors.${field}`, props.cors?.[field] ?? undefined, `a list, such as [${example}]`);
+  }
+  checkBoolean('cors.allowCredentials', props.cors?.allowCredentials ?? undefined);
+
+  checkConstruct('vpc', props.vpc, ['vpcId', 'selectSubnets'],
+    'an ec2.IVpc (a Vpc of the app, or one imported with Vpc.fromLookup or Vpc.fromVpcAttributes)');
+  checkObject('vpcSubnets', props.vpcSubnets, 'an ec2.SubnetSelection object, such as { subnetGroupName: \'lake\' }');
+  checkConstruct('s3Endpoint', props.s3Endpoint, ['vpcEndpointId'],
+    'an ec2.IGatewayVpcEndpoint (vpc.addGatewayEndpoint, or one imported with GatewayVpcEndpoint.fromGatewayVpcEndpointId)');
+  checkConstruct('cognitoIdentityEndpoint', props.cognitoIdentityEndpoint, ['vpcEndpointId', 'connections'],
+    'an ec2.IInterfaceVpcEndpoint (vpc.addInterfaceEndpoint, or one imported with InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,6 +371,7 @@ const DEFAULT_RESERVABLE_PER_HANDLER = (1_000 - 100) / 2;
  * construction (network properties are checked by the network, which knows the VPC).
  */
 export function checkLakeProps(scope: Construct, props: HealthDataLakeProps): void {
+  checkPropKinds(props);
   checkOneOf('mfa', props.mfa, cognito.Mfa, 'Mfa');
   checkOneOf('threatProtectionMode', props.threatProtectionMode, cognito.StandardThreatProtectionMode, 'StandardThreatProtectionMode');
   checkOneOf('principalTagMappingMethod', props.principalTagMappingMethod, PrincipalTagMappingMethod, 'PrincipalTagMappingMethod');

@@ -409,3 +409,106 @@ describe('GIVEN every configuration the README documents, in one app with CloudF
     expect(assembly.manifest.missing ?? []).toEqual([]);
   });
 });
+
+describe('GIVEN a prop of the wrong type, as a JavaScript or Python app can pass it', () => {
+  /** A bucket, a key and a role of the app, to pass where another kind of thing is expected. */
+  const bucketOf = (stack: Stack) => new s3.Bucket(stack, 'Other');
+  const keyOf = (stack: Stack) => new kms.Key(stack, 'OtherKey');
+  const roleOf = (stack: Stack) => new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  type Value = unknown | ((stack: Stack) => unknown);
+  const cases: Array<[string, Value, string]> = [
+    ['readAttributeName', 15, '15'],
+    ['readAttributeName', {}, '{}'],
+    ['writeAttributeName', true, 'true'],
+    ['mfa', 15, '15'],
+    ['mfa', {}, '{}'],
+    ['threatProtectionMode', 1, '1'],
+    ['passwordPolicy', 15, '15'],
+    ['passwordPolicy', 'strong', '\'strong\''],
+    ['passwordPolicy', [], '[]'],
+    ['passwordPolicy.minLength', '16', '\'16\''],
+    ['passwordPolicy.requireSymbols', 'yes', '\'yes\''],
+    ['passwordPolicy.tempPasswordValidity', 3, '3'],
+    ['passwordPolicy.passwordHistorySize', '5', '\'5\''],
+    ['tokenValidity', 15, '15'],
+    ['tokenValidity', '15 minutes', '\'15 minutes\''],
+    ['tokenValidity', { minutes: 15 }, '{"minutes":15}'],
+    ['refreshTokenValidity', 1, '1'],
+    ['principalTagMappingMethod', 0, '0'],
+    ['bucket', 'existing-lake', '\'existing-lake\''],
+    ['bucket', {}, '{}'],
+    ['bucket', keyOf, 'the construct at \'Lake/OtherKey\''],
+    ['encryptionKey', 'arn:aws:kms:eu-west-1:111122223333:key/1234', '\'arn:aws:kms:eu-west-1:111122223333:key/1234\''],
+    ['encryptionKey', bucketOf, 'the construct at \'Lake/Other\''],
+    ['serverAccessLogsBucket', 15, '15'],
+    ['messageReaders', roleOf, 'the construct at \'Lake/Reader\''],
+    ['messageReaders', 'arn:aws:iam::111122223333:role/reader', '\'arn:aws:iam::111122223333:role/reader\''],
+    ['messageReaders[0]', (stack: Stack) => [bucketOf(stack)], 'the construct at \'Lake/Other\''],
+    ['messageReaders[1]', (stack: Stack) => [roleOf(stack), 'arn:aws:iam::111122223333:role/reader'], '\'arn:aws:iam::111122223333:role/reader\''],
+    ['removalPolicy', 15, '15'],
+    ['removalPolicy', {}, '{}'],
+    ['createOutputs', 'yes', '\'yes\''],
+    ['createOutputs', 1, '1'],
+    ['lakeName', 15, '15'],
+    ['maxMessageBytes', '1000', '\'1000\''],
+    ['maxMessageBytes', {}, '{}'],
+    ['credentialCacheTtl', 60, '60'],
+    ['throttlingRateLimit', '50', '\'50\''],
+    ['throttlingBurstLimit', Duration.seconds(1), 'a Duration of 1 second'],
+    ['cors', 'https://lab.example.org', '\'https://lab.example.org\''],
+    ['cors.maxAge', 600, '600'],
+    ['cors.allowOrigins', 'https://lab.example.org', '\'https://lab.example.org\''],
+    ['cors.allowCredentials', 'yes', '\'yes\''],
+    ['reservedConcurrentExecutions', '5', '\'5\''],
+    ['vpc', 'vpc-0123456789abcdef0', '\'vpc-0123456789abcdef0\''],
+    ['vpc', bucketOf, 'the construct at \'Lake/Other\''],
+    ['vpcSubnets', 'subnet-1', '\'subnet-1\''],
+    ['s3Endpoint', 'vpce-1', '\'vpce-1\''],
+    ['cognitoIdentityEndpoint', {}, '{}'],
+    ['lookupSupportedAzs', 'true', '\'true\''],
+    ['logRetention', '365', '\'365\''],
+  ];
+
+  /** The props with `value` at `path` (`a`, `a.b` or `a[1]`); a function of the stack is called first. */
+  const propsWith = (path: string, value: Value) => (stack: Stack): HealthDataLakeProps => {
+    const given = typeof value === 'function' ? (value as (s: Stack) => unknown)(stack) : value;
+    const [prop, field] = path.replace(/\[\d+\]$/, '').split('.');
+    const base: Record<string, unknown> = prop === 'cors' && field ? { allowOrigins: ['https://lab.example.org'] } : {};
+    return { [prop]: field ? { ...base, [field]: given } : given } as HealthDataLakeProps;
+  };
+
+  test.each(cases)('WHEN %s is %p THEN synthesis fails naming the prop and the value, not with a TypeError', (path, value, shownValue) => {
+    const message = refusalOf(propsWith(path, value));
+    expect(message).toMatch(new RegExp(`^HealthDataLake: ${path.replace(/[.[\]]/g, '\\$&')} must be `));
+    expect(message).toContain(`; got ${shownValue}.`);
+  });
+
+  test('WHEN tokenValidity is a number of minutes THEN the message says it takes a Duration', () => {
+    expect(refusalOf({ tokenValidity: 15 as unknown as Duration })).toBe(
+      'HealthDataLake: tokenValidity must be a Duration, such as Duration.minutes(15); got 15.');
+  });
+
+  test('WHEN a message reader is a bucket THEN the message points at a role', () => {
+    expect(refusalOf((stack) => ({ messageReaders: [bucketOf(stack) as unknown as iam.IRole] }))).toBe(
+      'HealthDataLake: messageReaders[0] must be an iam.IRole (a Role of the app, or one imported with Role.fromRoleArn); ' +
+      'got the construct at \'Lake/Other\'.');
+  });
+
+  test.each([[15, '15'], ['all', '\'all\''], [[], '[]']])('WHEN the props are %p THEN synthesis fails naming them', (props, shownValue) => {
+    expect(refusalOf(props as HealthDataLakeProps)).toBe(
+      `HealthDataLake: props must be an object of HealthDataLakeProps, such as { mfa: Mfa.REQUIRED }, or left out; got ${shownValue}.`);
+  });
+
+  test('WHEN the props, or any prop, are null (JavaScript) THEN it is as if they were left out: the secure defaults', () => {
+    const template = (props: HealthDataLakeProps | null) => {
+      const stack = new Stack(newApp(), 'Lake', { env });
+      new HealthDataLake(stack, 'Lake', props as HealthDataLakeProps);
+      return JSON.stringify(Template.fromStack(stack).toJSON());
+    };
+    const nulls = Object.fromEntries(['mfa', 'passwordPolicy', 'tokenValidity', 'bucket', 'encryptionKey', 'messageReaders',
+      'removalPolicy', 'createOutputs', 'vpc', 'logRetention', 'cors'].map((prop) => [prop, null]));
+    const defaults = template({});
+    expect(template(null)).toBe(defaults);
+    expect(template(nulls as HealthDataLakeProps)).toBe(defaults);
+  });
+});

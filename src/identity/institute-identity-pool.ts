@@ -1,7 +1,9 @@
-import { ArnFormat, Resource, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { aws_cognito as cognitoRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
@@ -14,6 +16,10 @@ export interface InstituteIdentityPoolProps {
   /** Principal tag name -> ID token claim, e.g. `{ read: 'custom:read' }`. */
   readonly principalTags: Record<string, string>;
   readonly principalTagMappingMethod: PrincipalTagMappingMethod;
+  /** The key, retention and removal policy of the log group of the custom resource's function. */
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -42,13 +48,18 @@ export class InstituteIdentityPool extends Construct {
       PrincipalTags: props.principalTags,
     };
 
+    // Switching principalTagMappingMethod creates the other method's resource (another type, so another
+    // logical id), and CloudFormation deletes the old one afterwards, during cleanup. Neither resource's
+    // delete may therefore touch the mapping, which by then belongs to the new one: the native resource
+    // is retained, and the custom resource makes no call on delete. The mapping is part of the identity
+    // pool, which goes with the stack.
     if (props.principalTagMappingMethod === PrincipalTagMappingMethod.CLOUDFORMATION) {
       new cognito.CfnIdentityPoolPrincipalTag(this, 'PrincipalTags', {
         identityPoolId: mapping.IdentityPoolId,
         identityProviderName: mapping.IdentityProviderName,
         useDefaults: mapping.UseDefaults,
         principalTags: mapping.PrincipalTags,
-      });
+      }).applyRemovalPolicy(RemovalPolicy.RETAIN);
       return;
     }
 
@@ -56,18 +67,16 @@ export class InstituteIdentityPool extends Construct {
       service: 'CognitoIdentity',
       action: 'setPrincipalTagAttributeMap',
       parameters,
-      // A new provider or pool is a new mapping: CloudFormation then deletes the old one.
+      // A new provider or pool is a new mapping (a new physical id). The old pool's mapping goes with the
+      // old pool; an old provider's mapping stays behind, unused, since the pool no longer lists that provider.
       physicalResourceId: cr.PhysicalResourceId.of(`${mapping.IdentityPoolId}|${mapping.IdentityProviderName}`),
     });
     const mappingResource = new cr.AwsCustomResource(this, 'PrincipalTags', {
       resourceType: 'Custom::IdentityPoolPrincipalTags',
       onCreate: call(mapping),
       onUpdate: call(mapping),
-      // Removing the mapping leaves the identity pool with no principal tags, which means no access.
-      onDelete: {
-        ...call({ ...mapping, PrincipalTags: {} }),
-        ignoreErrorCodesMatching: 'ResourceNotFoundException',
-      },
+      // No onDelete: see above.
+      logGroup: providerLogGroup(this, props),
       policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
         actions: ['cognito-identity:SetPrincipalTagAttributeMap'],
         resources: [this.identityPool.identityPoolArn],
@@ -77,6 +86,26 @@ export class InstituteIdentityPool extends Construct {
     mappingResource.node.addDependency(this.identityPool);
     acknowledgeDeploymentTimeFunction(mappingResource);
   }
+}
+
+/**
+ * The log group of the custom resource's function, encrypted with the lake's logs key and kept as long
+ * as the lake's other logs. Without it Lambda writes to a log group of its own, unencrypted and kept
+ * forever, or, with the feature flag `@aws-cdk/aws-lambda:useCdkManagedLogGroup` that `cdk init`
+ * sets, CDK adds one to the template, unencrypted and always retained.
+ *
+ * The function is one per stack (CDK's singleton for every AwsCustomResource of the stack): the first
+ * lake of the stack gives it its log group. When the function already exists, made by another lake or
+ * by an AwsCustomResource of the app, its log group stays as it is, and this returns undefined.
+ */
+function providerLogGroup(scope: Construct, props: InstituteIdentityPoolProps): logs.ILogGroup | undefined {
+  const providerId = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+  if (Stack.of(scope).node.tryFindChild(providerId)) return undefined;
+  return new logs.LogGroup(scope, 'PrincipalTagsLogs', {
+    encryptionKey: props.logsKey,
+    retention: props.logRetention,
+    removalPolicy: props.removalPolicy,
+  });
 }
 
 interface AuthenticatedOnlyIdentityPoolProps {

@@ -8,12 +8,32 @@ export interface InstituteUserPoolProps {
   readonly writeAttributeName: string;
   readonly mfa: cognito.Mfa;
   readonly threatProtectionMode: cognito.StandardThreatProtectionMode;
-  readonly passwordPolicy: cognito.PasswordPolicy;
+  /** The app's password policy: each field it gives replaces the secure default of that field. */
+  readonly passwordPolicy?: cognito.PasswordPolicy;
   /** Validity of the ID and access tokens. */
   readonly tokenValidity: Duration;
   /** Validity of the refresh token (rotated on every use). */
   readonly refreshTokenValidity: Duration;
   readonly removalPolicy: RemovalPolicy;
+}
+
+/** The password policy when the app gives none, and each field the app leaves out. */
+export const SECURE_PASSWORD_POLICY = {
+  minLength: 14,
+  requireLowercase: true,
+  requireUppercase: true,
+  requireDigits: true,
+  requireSymbols: true,
+  tempPasswordValidity: Duration.days(3),
+} as const;
+
+/**
+ * The password policy the pool gets: the secure default, field by field, with each field the app
+ * gave (not undefined) in its place.
+ */
+export function passwordPolicyOf(given: cognito.PasswordPolicy | undefined): cognito.PasswordPolicy {
+  const defined = Object.entries(given ?? {}).filter(([, value]) => value !== undefined && value !== null);
+  return { ...SECURE_PASSWORD_POLICY, ...Object.fromEntries(defined) };
 }
 
 /**
@@ -48,7 +68,7 @@ export class InstituteUserPool extends Construct {
         [props.readAttributeName]: new cognito.StringAttribute({ minLen: 1, maxLen: 256, mutable: true }),
         [props.writeAttributeName]: new cognito.StringAttribute({ minLen: 1, maxLen: 256, mutable: true }),
       },
-      passwordPolicy: props.passwordPolicy,
+      passwordPolicy: passwordPolicyOf(props.passwordPolicy),
       mfa: props.mfa,
       mfaSecondFactor: props.mfa === cognito.Mfa.OFF ? undefined : { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
@@ -85,6 +105,7 @@ export class InstituteUserPool extends Construct {
 
     this.node.addValidation({ validate: () => clientsThatMayWrite(this.userPool, instituteClaims) });
     warnAboutOptOuts(this.userPool, props.mfa, props.threatProtectionMode);
+    warnAboutWeakerPasswords(this.userPool, props.passwordPolicy);
   }
 }
 
@@ -151,4 +172,36 @@ function warnAboutOptOuts(userPool: cognito.UserPool, mfa: cognito.Mfa, mode: co
     Annotations.of(userPool).addWarningV2(id, `Threat protection is ${setting} ` +
       acknowledge(off ? ['AwsSolutions-COG8', id] : [id]));
   }
+}
+
+/**
+ * A password policy field the app made weaker than the secure default is its decision: the pool
+ * follows it, and a warning on the user pool names each such field until the app acknowledges it.
+ * A value only known at deployment is not compared.
+ */
+function warnAboutWeakerPasswords(userPool: cognito.UserPool, given: cognito.PasswordPolicy | undefined): void {
+  if (!given) return;
+  const weaker: string[] = [];
+  const known = (value: unknown) => value !== undefined && value !== null && !Token.isUnresolved(value);
+  if (known(given.minLength) && given.minLength! < SECURE_PASSWORD_POLICY.minLength) {
+    weaker.push(`minLength ${given.minLength} (the default is ${SECURE_PASSWORD_POLICY.minLength})`);
+  }
+  for (const field of ['requireLowercase', 'requireUppercase', 'requireDigits', 'requireSymbols'] as const) {
+    if (given[field] === false) weaker.push(`${field} false`);
+  }
+  const days = (d: Duration) => d.toDays({ integral: false });
+  const temporary = given.tempPasswordValidity;
+  if (temporary && !temporary.isUnresolved() && days(temporary) > days(SECURE_PASSWORD_POLICY.tempPasswordValidity)) {
+    weaker.push(`tempPasswordValidity ${temporary.toHumanString()} (the default is ${SECURE_PASSWORD_POLICY.tempPasswordValidity.toHumanString()})`);
+  }
+  if (weaker.length === 0) return;
+  // cdk-nag's AwsSolutions-COG1 wants at least 8 characters with upper case, digits and symbols.
+  const cog1 = (known(given.minLength) && given.minLength! < 8) ||
+    given.requireUppercase === false || given.requireDigits === false || given.requireSymbols === false;
+  const id = 'cdk-health-data-lake:WeakerPasswordPolicy';
+  const ids = cog1 ? ['AwsSolutions-COG1', id] : [id];
+  Annotations.of(userPool).addWarningV2(id, `The password policy is weaker than the lake's default in ${weaker.join(', ')}. ` +
+    (cog1 ? 'cdk-nag reports AwsSolutions-COG1 on the user pool. ' : '') +
+    'If this is your decision, acknowledge it in your app: ' +
+    `Validations.of(lake.userPool).acknowledge(${ids.map((ack) => `{ id: '${ack}', reason: '<why>' }`).join(', ')}).`);
 }
