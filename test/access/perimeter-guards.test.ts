@@ -135,7 +135,7 @@ describe('GIVEN a policy attached to the institute role by the app', () => {
     const { app, lake } = lakeWith();
     lake.bucket.grantRead(lake.instituteAccessRole);
     expect(synthesisErrors(app)).toMatch(
-      /The institute access role Lake\/Lake\/Access\/Role is allowed s3:GetObject\*, s3:List\* on the lake's bucket and kms:Decrypt on the lake's data key by Lake\/Lake\/Access\/Role\/DefaultPolicy.*only the lake's own policy/);
+      /The institute access role Lake\/Lake\/Access\/Role is allowed s3:GetObject\*, s3:GetBucket\*, s3:List\* on the lake's bucket and kms:Decrypt, kms:DescribeKey on the lake's data key by Lake\/Lake\/Access\/Role\/DefaultPolicy.*only the lake's own policy/);
   });
 
   test('WHEN the app grants the institute role the data key or a wildcard on every bucket THEN synthesis fails', () => {
