@@ -510,7 +510,7 @@ export class HealthDataLake extends Construct {
       roleArn: this.instituteAccessRole.roleArn,
       s3EndpointId: network.s3Endpoint.vpcEndpointId,
     });
-    access.policy.addStatements(apiOnly.rolePolicy);
+    access.policy.addStatements(apiOnly.rolePolicy, apiOnly.everyServicePolicy);
 
     // Data perimeter: only the institute role and the message readers reach the messages.
     this.perimeter = new DataPerimeter(this, 'Perimeter', {
