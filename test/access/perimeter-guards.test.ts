@@ -1,5 +1,5 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -64,6 +64,16 @@ describe('GIVEN a message reader the key policy must name (an imported role, ano
     const lake = new HealthDataLake(stack, 'Lake');
     lake.grantReadMessages(iam.Role.fromRoleArn(stack, 'Reader', 'arn:aws:iam::111122223333:role/analytics'));
     expect(synthesisErrors(app)).toBe('');
+    const template = Template.fromStack(stack).toJSON();
+    const bucketId = stack.getLogicalId(lake.bucket.node.defaultChild as CfnElement);
+    const keyPolicy = template.Resources[stack.getLogicalId(lake.encryptionKey.node.defaultChild as CfnElement)].Properties.KeyPolicy;
+    const forReader = keyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal ?? {}).includes('role/analytics'));
+    // The key policy lets the reader decrypt through S3 only, and names no bucket (the bucket names the key).
+    expect(forReader).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': expect.anything() } } })]);
+    expect(JSON.stringify(keyPolicy)).not.toContain(bucketId);
+    // The reader's own policy keeps the bucket as encryption context.
+    const readerPolicy = Object.values(template.Resources as Record<string, any>).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === '["analytics"]');
+    expect(JSON.stringify(readerPolicy.Properties.PolicyDocument)).toContain('kms:EncryptionContext:aws:s3:arn');
   });
 
   test('WHEN the reader lives in another account THEN the template has no circular dependency', () => {
