@@ -34,8 +34,8 @@ function readmeApp(): { app: App; stacks: Stack[] } {
         constructor() { return app; }
       }
       class OwnStack extends cdk.Stack {
-        constructor(scope: App, id: string, props?: unknown) {
-          super(scope, scope.node.tryFindChild(id) ? `${id}${index + 1}` : id, props);
+        constructor(scope: App, stackId: string, props?: unknown) {
+          super(scope, scope.node.tryFindChild(stackId) ? `${stackId}${index + 1}` : stackId, props);
           stacks.push(this as Stack);
         }
       }
