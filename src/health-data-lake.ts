@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DataPerimeter } from './access/data-perimeter';
+import { checkMessageReader, checkMessageReaderList, DataPerimeter } from './access/data-perimeter';
 import { apiOnlyStatements, READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './access/institute-access-policy';
 import { InstituteAccessRole } from './access/institute-access-role';
 import { MessageApi } from './api/message-api';
@@ -518,7 +518,7 @@ export class HealthDataLake extends Construct {
       roleArn: this.instituteAccessRole.roleArn,
       s3EndpointId: network.s3Endpoint.vpcEndpointId,
     });
-    access.policy.addStatements(apiOnly.rolePolicy);
+    access.policy.addStatements(apiOnly.rolePolicy, apiOnly.everyServicePolicy);
 
     // Data perimeter: only the institute role and the message readers reach the messages.
     this.perimeter = new DataPerimeter(this, 'Perimeter', {
@@ -527,8 +527,10 @@ export class HealthDataLake extends Construct {
       createdKey: storage.createdKey,
       instituteAccessRole: this.instituteAccessRole,
       instituteStatements: [apiOnly.bucketPolicy],
+      institutePolicies: [access.policy],
     });
-    for (const reader of props.messageReaders ?? []) this.grantReadMessages(reader);
+    checkMessageReaderList(props.messageReaders);
+    (props.messageReaders ?? []).forEach((reader, i) => this.addMessageReader(reader, `messageReaders[${i}]`));
 
     // API: the front door.
     const ttlSeconds = credentialCacheTtlSeconds(props.credentialCacheTtl);
@@ -610,9 +612,14 @@ export class HealthDataLake extends Construct {
    * @param grantee The role of the pipeline that reads the messages.
    */
   public grantReadMessages(grantee: iam.IRole): iam.Grant {
+    return this.addMessageReader(grantee, 'grantReadMessages(role)');
+  }
+
+  private addMessageReader(reader: iam.IRole, prop: string): iam.Grant {
+    checkMessageReader(this, reader, prop);
     // The compliance report shows each reader the template holds as a row of the access matrix.
-    stampLakePart(grantee, this.lakeName, 'message-reader');
-    return this.perimeter.grantReadMessages(grantee);
+    stampLakePart(reader, this.lakeName, 'message-reader');
+    return this.perimeter.grantReadMessages(reader);
   }
 
   /**

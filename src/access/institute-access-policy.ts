@@ -214,7 +214,8 @@ export function customerProvidedKeysDeny(objects: string, principals?: iam.IPrin
  *
  * The same rule is written twice, as defence in depth: in the role's policy (holds for any
  * bucket, also one the user brought) and in the bucket policy (holds whatever else is attached to
- * the role).
+ * the role). A third statement of the role's policy extends it to every service and resource, so
+ * that the credentials open nothing that trusts the account or the organization.
  */
 export function apiOnlyStatements(props: { bucketArn: string; roleArn: string; s3EndpointId: string }) {
   const resources = [props.bucketArn, `${props.bucketArn}/*`];
@@ -226,6 +227,18 @@ export function apiOnlyStatements(props: { bucketArn: string; roleArn: string; s
       actions: ['s3:*'],
       resources,
       conditions: outsideTheEndpoint,
+    }),
+    everyServicePolicy: new iam.PolicyStatement({
+      // The role's credentials are any user's (GetCredentialsForIdentity with their own ID token), and
+      // many resource policies trust the whole account or organization: so nothing at all, in any
+      // service, outside the lake's S3 endpoint. What AWS services do on the role's behalf (S3 calling
+      // KMS for the lake's objects) carries aws:ViaAWSService and is decided by the other statements;
+      // the request that started it was itself refused here unless it came through the endpoint.
+      sid: 'DenyEverythingOutsideTheLakeApi',
+      effect: iam.Effect.DENY,
+      actions: ['*'],
+      resources: ['*'],
+      conditions: { ...outsideTheEndpoint, BoolIfExists: { 'aws:ViaAWSService': 'false' } },
     }),
     bucketPolicy: new iam.PolicyStatement({
       sid: 'DenyInstituteUsersOutsideTheLakeApi',

@@ -398,16 +398,16 @@ const KMS_CASES: AccessCase[] = [caller('read A + write A'), caller('no tags')].
     principalTags: who.tags, action, resource: keyArn, context,
   });
   return [
-    { what: 'kms:Decrypt through S3 with the bucket as encryption context (bucket keys)', expected: 'Allowed' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
-    { what: 'kms:GenerateDataKey through S3 with the bucket as encryption context', expected: 'Allowed' as const, step: kms('kms:GenerateDataKey', { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
-    { what: 'kms:Decrypt through S3 with an object as encryption context (no bucket key)', expected: 'Allowed' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': objectArn('A/msg1') }) },
+    { what: 'kms:Decrypt through S3 with the bucket as encryption context (bucket keys)', expected: 'Allowed' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
+    { what: 'kms:GenerateDataKey through S3 with the bucket as encryption context', expected: 'Allowed' as const, step: kms('kms:GenerateDataKey', { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
+    { what: 'kms:Decrypt through S3 with an object as encryption context (no bucket key)', expected: 'Allowed' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': objectArn('A/msg1') }) },
     { what: 'kms:Decrypt directly (no kms:ViaService)', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
     { what: 'kms:GenerateDataKey directly (no kms:ViaService)', expected: 'Denied' as const, step: kms('kms:GenerateDataKey', { 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
-    { what: 'kms:Decrypt through S3 in another region', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
-    { what: 'kms:Decrypt through another service', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
-    { what: 'kms:Decrypt through S3 for another bucket', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::another-bucket' }) },
-    { what: 'kms:Decrypt through S3 without encryption context', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3 }) },
-    { what: 'kms:Encrypt through S3 (not granted)', expected: 'Denied' as const, step: kms('kms:Encrypt', { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
+    { what: 'kms:Decrypt through S3 in another region', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
+    { what: 'kms:Decrypt through another service', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com', 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
+    { what: 'kms:Decrypt through S3 for another bucket', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::another-bucket' }) },
+    { what: 'kms:Decrypt through S3 without encryption context', expected: 'Denied' as const, step: kms('kms:Decrypt', { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true' }) },
+    { what: 'kms:Encrypt through S3 (not granted)', expected: 'Denied' as const, step: kms('kms:Encrypt', { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': bucketArn }) },
   ].map(({ what, expected, step }) => ({ name: `${who.name}: ${what}`, expected, steps: [step] }));
 });
 
@@ -552,8 +552,8 @@ function withoutConditionKey(statement: PolicyStatement, matches: (key: string) 
 /** The allow statements alone: every explicit deny of the role's policies removed. */
 const allowLayer = changeIdentityStatements((statements) => statements.filter((s) => s.Effect !== 'Deny'));
 
-function withoutIdentitySid(sid: string) {
-  return changeIdentityStatements((statements) => statements.filter((statement) => statement.Sid !== sid));
+function withoutIdentitySid(...sids: string[]) {
+  return changeIdentityStatements((statements) => statements.filter((statement) => !sids.includes(statement.Sid ?? '')));
 }
 
 function withoutBucketSid(sid: string) {
@@ -597,7 +597,8 @@ const MUTATIONS: Array<[string, (policies: LakePolicies) => LakePolicies]> = [
       bucketPolicy: changed.bucketPolicy && { ...changed.bucketPolicy, Statement: [changed.bucketPolicy.Statement].flat().filter(notApiOnly) },
     };
   }],
-  ['role policy without its API-only deny (DenyOutsideTheLakeApi)', withoutIdentitySid('DenyOutsideTheLakeApi')],
+  ['role policy without its API-only denies (DenyOutsideTheLakeApi, DenyEverythingOutsideTheLakeApi)',
+    withoutIdentitySid('DenyOutsideTheLakeApi', 'DenyEverythingOutsideTheLakeApi')],
   ['bucket policy without its API-only deny (DenyInstituteUsersOutsideTheLakeApi)', withoutBucketSid('DenyInstituteUsersOutsideTheLakeApi')],
   ['role policy without its overwrite deny (DenyOverwritingMessages)', withoutIdentitySid('DenyOverwritingMessages')],
   ['bucket policy without its overwrite deny (DenyInstituteUsersOverwriting)', withoutBucketSid('DenyInstituteUsersOverwriting')],
@@ -965,7 +966,7 @@ const newMessage = (key: string) => outsideRequest('s3:PutObject', objectArn(key
   ...LAKE_KEY_ENCRYPTION, 's3:if-none-match': '*', ...requestTags(MESSAGE_TAGS('A')),
 });
 const keyUse = (action: string, context: Record<string, string>) => ({ action, resource: keyArn, context });
-const THROUGH_S3 = { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': bucketArn };
+const THROUGH_S3 = { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': bucketArn };
 
 const PERIMETER_CASES: Array<[string, LakePolicySimulator, Array<[string, Expectation, SimulationRequest]>]> = [
   ['another role of the account with s3:* and kms:* on everything', sessionsOf(administrator), [
@@ -1040,7 +1041,7 @@ describe('the simulator work-arounds hold', () => {
       principalTags: {},
       action: 'kms:Decrypt',
       resource: keyArn,
-      context: { 'kms:ViaService': VIA_S3, 'kms:EncryptionContext:aws:s3:arn': context },
+      context: { 'kms:ViaService': VIA_S3, 'aws:ViaAWSService': 'true', 'kms:EncryptionContext:aws:s3:arn': context },
     });
     expect(await lakeSimulator.simulate(request(bucketArn))).toBe('Allowed');
     expect(await lakeSimulator.simulate(request('arn:aws:s3:::another-bucket'))).toBe('ImplicitlyDenied');

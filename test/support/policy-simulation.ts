@@ -5,8 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
+  Decision,
   lakePoliciesFromTemplate,
   LakePolicySimulator as TemplatePolicySimulator,
+  loadPolicySimulator,
+  PolicyDocument,
   LakeResourceIds,
   SIMULATED_DEPLOYMENT,
   simulatedEnvironment,
@@ -70,4 +73,56 @@ export class LakePolicySimulator extends TemplatePolicySimulator {
     const policies = lakePoliciesFromTemplate(Template.fromStack(stack).toJSON(), ids, simulatedEnvironment({ ...ids, instituteRole }));
     return new LakePolicySimulator(policies, SIMULATED_DEPLOYMENT.account);
   }
+}
+
+/** A request of the lake's role to a resource that is not the lake's, decided also by that resource's own policy. */
+export interface ForeignResourceRequest {
+  readonly action: string;
+  /** The resource's ARN (another bucket, an object of it, a queue, ...). */
+  readonly resource: string;
+  /** The account that owns the resource. */
+  readonly resourceAccount: string;
+  /** The resource's policy (a bucket or queue policy), if it has one. */
+  readonly resourcePolicy?: PolicyDocument;
+  /** The caller's principal tags (session tags from the identity pool). */
+  readonly principalTags?: Record<string, string>;
+  /** Request context on top of the caller's own keys; by default none: the request comes from outside any VPC endpoint. */
+  readonly context?: Record<string, string | string[]>;
+}
+
+/** The organization the simulated account belongs to (for resource policies that trust `aws:PrincipalOrgID`). */
+export const SIMULATED_ORGANIZATION_ID = 'o-a1b2c3d4e5';
+
+/**
+ * Simulates a request of a session of the simulator's role (with its identity policies) to a
+ * resource outside the lake, decided by that resource's own policy: what the role's credentials open
+ * beyond the lake. The lake's S3 endpoint plays no part (the request comes from wherever the caller is).
+ */
+export async function simulateForeignRequest(simulator: LakePolicySimulator, request: ForeignResourceRequest): Promise<Decision> {
+  const { runSimulation } = await loadPolicySimulator();
+  const response = await runSimulation({
+    request: {
+      principal: simulator.principalArn,
+      action: request.action,
+      resource: { resource: request.resource, accountId: request.resourceAccount },
+      contextVariables: {
+        'aws:SecureTransport': 'true',
+        'aws:PrincipalAccount': SIMULATED_DEPLOYMENT.account,
+        'aws:PrincipalOrgID': SIMULATED_ORGANIZATION_ID,
+        'aws:PrincipalArn': simulator.policies.roleArn,
+        'aws:PrincipalType': 'AssumedRole',
+        ...Object.fromEntries(Object.entries(request.principalTags ?? {}).map(([tag, value]) => [`aws:PrincipalTag/${tag}`, value])),
+        ...request.context,
+      },
+    },
+    identityPolicies: simulator.policies.identityPolicies.map(({ name, policy }) => ({ name, policy })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: request.resourcePolicy,
+  }, {});
+  if (response.resultType === 'error') throw new Error(`simulateForeignRequest: the simulator rejected the request: ${JSON.stringify(response.errors)}`);
+  if (response.resultType !== 'single') throw new Error(`simulateForeignRequest: ${request.resource} is a wildcard`);
+  const ignored = response.result.ignoredContextKeys ?? [];
+  if (ignored.length > 0) throw new Error(`simulateForeignRequest: the context keys ${ignored.join(', ')} do not apply to ${request.action}`);
+  return response.overallResult as Decision;
 }
