@@ -277,8 +277,8 @@ describe('a later sign-in', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('Error: Cognito refused the sign-in of alice@example.org (NotAuthorizedException: Incorrect username or ' +
-      'password): check the email address and the password (a temporary password expires after 7 days; then an administrator ' +
-      'creates the user again).\n');
+      'password): check the email address and the password (a temporary password expires after 3 days by default; then an ' +
+      'administrator deletes and creates the user again).\n');
     expect(calls()).toEqual(['InitiateAuth', 'RespondToAuthChallenge(PASSWORD_VERIFIER)']);
   });
 });

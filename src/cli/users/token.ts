@@ -115,7 +115,7 @@ function signInFailure(error: unknown, email: string, asked: Asked): unknown {
   }
   if (name === 'NotAuthorizedException' || name === 'UserNotFoundException') {
     return new CliError(`Cognito refused the sign-in of ${email} (${name}: ${message}): check the email address and the ` +
-      'password (a temporary password expires after 7 days; then an administrator creates the user again).', { cause: error });
+      'password (a temporary password expires after 3 days by default; then an administrator deletes and creates the user again).', { cause: error });
   }
   if (name === 'PasswordResetRequiredException') {
     return new CliError(`Cognito asks ${email} to reset the password (${message}): the user resets it, then runs the command again.`,

@@ -255,7 +255,12 @@ export class FakeUserPool {
         usedTotpSteps: new Set(),
       };
       this.users.set(user.username, user);
-      return { User: { Username: user.username, UserStatus: user.status } };
+      return {
+        User: {
+          Username: user.username, UserStatus: user.status, Enabled: true,
+          Attributes: Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value })),
+        },
+      };
     });
 
     this.mock.on(ListUsersCommand).callsFake(async (input) => {
