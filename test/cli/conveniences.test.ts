@@ -24,13 +24,13 @@ test('GIVEN --version WHEN the tool runs THEN it prints the package\'s version a
 describe('every command\'s help', () => {
   test.each(['users create', 'users set-institutes', 'users delete', 'users list', 'users token', 'try', 'report'])(
     'GIVEN `%s --help` THEN the global options are listed there too', async (command) => {
-    const result = await runCli([...command.split(' '), '--help']);
+      const result = await runCli([...command.split(' '), '--help']);
 
-    expect(result.code).toBe(0);
-    const globalPart = result.stdout.split(/^Global Options:$/m)[1];
-    expect(globalPart).toBeDefined();
-    for (const option of GLOBAL_OPTIONS) expect(globalPart).toContain(`  ${option}`);
-  });
+      expect(result.code).toBe(0);
+      const globalPart = result.stdout.split(/^Global Options:$/m)[1];
+      expect(globalPart).toBeDefined();
+      for (const option of GLOBAL_OPTIONS) expect(globalPart).toContain(`  ${option}`);
+    });
 
   test('GIVEN a command with a required option THEN its help marks it (required), and only it', async () => {
     const result = await runCli(['users', 'create', '--help']);
@@ -77,8 +77,10 @@ describe('a lake in a nested stack', () => {
       StackResourceSummaries: [
         { LogicalResourceId: 'Bucket', ResourceType: 'AWS::S3::Bucket', PhysicalResourceId: 'b', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(0) },
         {
-          LogicalResourceId: 'LakeNestedStackLakeNestedStackResource', ResourceType: 'AWS::CloudFormation::Stack',
-          PhysicalResourceId: `arn:aws:cloudformation:eu-west-1:123456789012:stack/${NESTED}/0f0e0d0c`, ResourceStatus: 'CREATE_COMPLETE',
+          LogicalResourceId: 'LakeNestedStackLakeNestedStackResource',
+          ResourceType: 'AWS::CloudFormation::Stack',
+          PhysicalResourceId: `arn:aws:cloudformation:eu-west-1:123456789012:stack/${NESTED}/0f0e0d0c`,
+          ResourceStatus: 'CREATE_COMPLETE',
           LastUpdatedTimestamp: new Date(0),
         },
       ],
@@ -122,7 +124,7 @@ describe('the bundled tool on the Node.js it runs on', () => {
   // On Node.js before 22 the AWS SDK warns (NodeVersionSupportWarning, 8 lines) when the first client is made.
   const bin = join(ROOT, 'assets', 'cli', 'main', 'index.js');
   const runBin = async (args: string[], nodeArgs: string[] = []) => {
-    const env = { ...process.env, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' };
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     delete env.NODE_NO_WARNINGS;
     try {

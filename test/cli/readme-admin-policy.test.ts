@@ -107,8 +107,13 @@ describe('GIVEN the administrator\'s IAM policy in the README', () => {
     ];
     for (const args of runs) {
       givenStack();
-      for (const command of [AdminCreateUserCommand, AdminUpdateUserAttributesCommand, AdminDeleteUserAttributesCommand, AdminDisableUserCommand,
-        AdminEnableUserCommand, AdminUserGlobalSignOutCommand, AdminDeleteUserCommand]) cognito.on(command).resolves({});
+      cognito.on(AdminCreateUserCommand).resolves({});
+      cognito.on(AdminUpdateUserAttributesCommand).resolves({});
+      cognito.on(AdminDeleteUserAttributesCommand).resolves({});
+      cognito.on(AdminDisableUserCommand).resolves({});
+      cognito.on(AdminEnableUserCommand).resolves({});
+      cognito.on(AdminUserGlobalSignOutCommand).resolves({});
+      cognito.on(AdminDeleteUserCommand).resolves({});
       cognito.on(ListUsersCommand).resolves({ Users: [{ Username: 'u', Attributes: [{ Name: 'email', Value: 'alice@example.org' }] }] });
       expect((await runCli([...WITH_STACK, ...args])).code).toBe(0);
       record();

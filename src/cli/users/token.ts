@@ -144,7 +144,7 @@ export function registerTokenCommand(users: Command, context: CliContext, termin
     .action(async (options: TokenOptions) => {
       const io = terminal();
       const result = options.refresh === true ? await refresh(context, io, options) : await signIn(context, io, options);
-      const expiry = result.expiresAt !== null ? ` (valid until ${result.expiresAt})` : '';
+      const validUntil = result.expiresAt !== null ? ` (valid until ${result.expiresAt})` : '';
       if (!context.output.json) {
         if (result.totpUri !== null && !io.interactive) {
           context.output.note(`TOTP is set up for ${result.email}. Add this secret to an authenticator app now; it is not shown again:\n` +
@@ -154,7 +154,7 @@ export function registerTokenCommand(users: Command, context: CliContext, termin
           context.output.note('Cognito rotated the refresh token: the one given stops working within seconds, and the new one ' +
             'is printed only with --json.');
         }
-        context.output.note(`ID token of ${result.email ?? 'the user'} on stdout${expiry}.`);
+        context.output.note(`ID token of ${result.email ?? 'the user'} on stdout${validUntil}.`);
       }
       context.output.result(result, result.idToken);
     });

@@ -257,7 +257,9 @@ export class FakeUserPool {
       this.users.set(user.username, user);
       return {
         User: {
-          Username: user.username, UserStatus: user.status, Enabled: true,
+          Username: user.username,
+          UserStatus: user.status,
+          Enabled: true,
           Attributes: Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value })),
         },
       };
