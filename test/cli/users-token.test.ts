@@ -162,6 +162,17 @@ describe('the first sign-in', () => {
     expect(calls()).toEqual(FIRST_SIGN_IN);
   });
 
+  test('GIVEN a person who takes their time to answer WHEN users token THEN no progress line runs into the questions', async () => {
+    newUser();
+    const slowly = (answer: string) => () => new Promise<string>((resolve) => setTimeout(() => resolve(answer), 1200));
+    const codeOfShownSecret = async (question: string) => codeAt(/secret=([A-Z2-7]+)&/.exec(question)![1], nowMs);
+
+    const result = await token([...LAKE, 'users', 'token', '--email', EMAIL], { answers: [TEMPORARY, slowly(PERMANENT), PERMANENT, codeOfShownSecret] });
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('Signing in');
+  });
+
   test('GIVEN a person who types a wrong code at TOTP set-up WHEN users token THEN exit 1, one sentence, TOTP not set up, no token', async () => {
     const user = newUser();
 

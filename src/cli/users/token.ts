@@ -237,7 +237,9 @@ async function signIn(context: CliContext, terminal: Terminal, options: TokenOpt
   };
   let tokens;
   try {
-    tokens = await context.progress.step(`Signing in ${email}`, () => signInWith(signInContext, email, password, answers, DEVICE_NAME));
+    const signingIn = () => signInWith(signInContext, email, password, answers, DEVICE_NAME);
+    // At a terminal the person answers questions meanwhile: no progress line may run into them.
+    tokens = terminal.interactive ? await signingIn() : await context.progress.step(`Signing in ${email}`, signingIn);
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (errorName(error) === 'SignInError') throw new CliError((error as Error).message, { cause: error });
