@@ -7,6 +7,8 @@
  * dependency to the library. `run` is the whole tool, in process: tests call it with collected output.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { Command, CommanderError, Help, InvalidArgumentError } from './commander';
@@ -20,9 +22,22 @@ import { registerTryCommand } from './try/command';
 import { registerTokenCommand } from './users/token';
 import { registerUsersCommands } from './users/users';
 
-/** The package's version (esbuild inlines package.json into the bundle). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const VERSION: string = (require('../../package.json') as { version: string }).version;
+/**
+ * The package's version, from its package.json: the nearest one named cdk-health-data-lake above this
+ * file (the bundle's assets/cli/main/, or src/cli/ in a checkout). Read at run time: the bundle holds
+ * nothing of package.json, which names development tools the package must not carry.
+ */
+export function packageVersion(from: string = __dirname): string {
+  for (let folder = from; ; folder = dirname(folder)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'cdk-health-data-lake' && manifest.version !== undefined) return manifest.version;
+    } catch {
+      // no package.json here: look further up
+    }
+    if (dirname(folder) === folder) return 'unknown';
+  }
+}
 
 /**
  * On Node.js versions the AWS SDK will stop supporting, every client it makes first prints an
@@ -59,7 +74,7 @@ export function createProgram(io: CliIo): { program: Command; context: CliContex
     .option('--profile <name>', 'the AWS profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE or default)')
     .option('--json', 'print results as JSON (for scripts)')
     .option('--debug', 'print stack traces and AWS details on errors')
-    .version(VERSION, '-V, --version', 'print the version of cdk-health-data-lake')
+    .version(packageVersion(), '-V, --version', 'print the version of cdk-health-data-lake')
     // Every command's help shows the global options too, and marks the options it cannot do without.
     .configureHelp({
       showGlobalOptions: true,

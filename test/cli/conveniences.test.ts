@@ -146,6 +146,12 @@ describe('the bundled tool on the Node.js it runs on', () => {
     });
   });
 
+  test('GIVEN --version WHEN the bundled tool runs THEN it prints the version of the package.json beside it', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+    expect(await runBin(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   test('GIVEN another warning WHEN the tool runs THEN that one is still printed', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'warning-'));
     try {
