@@ -14,9 +14,11 @@ const loaded = require('commander') as typeof commander;
 
 export const Command = loaded.Command;
 export const Option = loaded.Option;
+export const Help = loaded.Help;
 export const CommanderError = loaded.CommanderError;
 export const InvalidArgumentError = loaded.InvalidArgumentError;
 
 export type Command = commander.Command;
 export type Option = commander.Option;
+export type Help = commander.Help;
 export type CommanderError = commander.CommanderError;

@@ -13,6 +13,7 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { Terminal } from './terminal';
 import type { DeployedLake } from '../contracts/lake-outputs';
 
 /** Where the tool writes. The real process streams in the bundle; strings collected in tests. */
@@ -21,6 +22,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   /** Errors, notes and progress. */
   readonly stderr: (text: string) => void;
+  /** Environment variables, stdin, prompts and the clock. @default the process's own (`processTerminal()`) */
+  readonly terminal?: Terminal;
 }
 
 /** The global options, as given on the command line (before any command). */

@@ -34,7 +34,7 @@ const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'UnrecognizedC
  * The sentence for an error: the tool's own errors as they are; AWS errors (throttling, access
  * denied, missing or expired credentials, no region, a stack that does not exist) with what to do.
  */
-export function describeError(error: unknown): DescribedError {
+export function describeError(error: unknown, options: { readonly debug?: boolean } = {}): DescribedError {
   if (error instanceof CliError) {
     return { message: error.message, exitCode: error.exitCode };
   }
@@ -64,5 +64,7 @@ export function describeError(error: unknown): DescribedError {
   if (name === 'ValidationError' && /does not exist/i.test(message)) {
     return { exitCode: ExitCode.FAILED, message: `${message}: check --stack and --region (and --profile for the account).` };
   }
-  return { exitCode: ExitCode.FAILED, message: `${name}: ${message}. Run the command again with --debug for details.` };
+  // With --debug the details follow the sentence: no hint to add --debug.
+  const hint = options.debug === true ? '' : ' Run the command again with --debug for details.';
+  return { exitCode: ExitCode.FAILED, message: `${name}: ${message}.${hint}` };
 }

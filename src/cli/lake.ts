@@ -2,7 +2,7 @@
  * Finding a deployed lake: from its stack's outputs (`DescribeStacks`) or from ids given on the
  * command line.
  */
-import { DescribeStacksCommand, type CloudFormationClient, type Output } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, ListStackResourcesCommand, type CloudFormationClient, type Output } from '@aws-sdk/client-cloudformation';
 import { CliError, UsageError, type GlobalOptions, type LakeField, type ResolvedLake } from './context';
 import { LAKE_OUTPUT_FIELDS, LakeOutput, type DeployedLake } from '../contracts/lake-outputs';
 
@@ -87,6 +87,12 @@ export async function lakeFromStack(
   }
   const lakes = lakesInOutputs(stackName, region, stack.Outputs ?? []);
   if (lakes.size === 0) {
+    // A lake in a nested stack writes its outputs there: name that stack rather than a setting.
+    const nested = await nestedStacksWithLakes(client, stackName, region, 2);
+    if (nested.length > 0) {
+      throw new UsageError(`Stack ${stackName} has no lake outputs, but its nested stack ${nested.join(' and nested stack ')} ` +
+        `has: give --stack ${nested[0]}.`);
+    }
     throw new CliError(`Stack ${stackName} has no lake outputs (such as <id>UserPoolId, <id>ReadClaim): set ` +
       'createOutputs: true on the HealthDataLake and deploy again, or give --user-pool-id instead of --stack.');
   }
@@ -102,4 +108,45 @@ export async function lakeFromStack(
     throw new UsageError(`Stack ${stackName} holds several lakes (${prefixes.join(', ')}): choose one with --lake.`);
   }
   return lakes.values().next().value as DeployedLake;
+}
+
+/** The name of a stack from its ARN (`arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>`). */
+function stackNameOfArn(arn: string): string {
+  return /:stack\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+
+/**
+ * The physical names of the nested stacks (down to `depth` levels) whose outputs describe a lake.
+ * Stacks that cannot be listed or read are passed over: the caller's own message stands.
+ */
+async function nestedStacksWithLakes(client: CloudFormationClient, stackName: string, region: string, depth: number): Promise<string[]> {
+  const nested: string[] = [];
+  try {
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token }));
+      for (const resource of page.StackResourceSummaries ?? []) {
+        if (resource.ResourceType === 'AWS::CloudFormation::Stack' && resource.PhysicalResourceId) {
+          nested.push(stackNameOfArn(resource.PhysicalResourceId));
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const name of nested) {
+    try {
+      const outputs = (await client.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0]?.Outputs ?? [];
+      if (lakesInOutputs(name, region, outputs).size > 0) {
+        found.push(name);
+      } else if (depth > 1) {
+        found.push(...await nestedStacksWithLakes(client, name, region, depth - 1));
+      }
+    } catch {
+      // An unreadable nested stack (or one of an older lake) names nothing.
+    }
+  }
+  return found;
 }

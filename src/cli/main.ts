@@ -7,16 +7,47 @@
  * dependency to the library. `run` is the whole tool, in process: tests call it with collected output.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { Command, CommanderError, InvalidArgumentError } from './commander';
+import { Command, CommanderError, Help, InvalidArgumentError } from './commander';
 import { ExitCode, UsageError, type CliContext, type CliIo, type GlobalOptions, type LakeField, type ResolvedLake } from './context';
 import { describeError } from './errors';
 import { lakeFromOptions, lakeFromStack } from './lake';
 import { outputWriter, progressReporter } from './output';
 import { registerReportCommand } from './report/command';
+import { processTerminal } from './terminal';
 import { registerTryCommand } from './try/command';
+import { registerTokenCommand } from './users/token';
 import { registerUsersCommands } from './users/users';
+
+/**
+ * The package's version, from its package.json: the nearest one named cdk-health-data-lake above this
+ * file (the bundle's assets/cli/main/, or src/cli/ in a checkout). Read at run time: the bundle holds
+ * nothing of package.json, which names development tools the package must not carry.
+ */
+export function packageVersion(from: string = __dirname): string {
+  for (let folder = from; ; folder = dirname(folder)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'cdk-health-data-lake' && manifest.version !== undefined) return manifest.version;
+    } catch {
+      // no package.json here: look further up
+    }
+    if (dirname(folder) === folder) return 'unknown';
+  }
+}
+
+/**
+ * On Node.js versions the AWS SDK will stop supporting, every client it makes first prints an
+ * 8-line `NodeVersionSupportWarning` (through `process.emitWarning`), before the tool has said
+ * anything. The SDK's own switch turns off that one warning; other warnings still print, and a
+ * value the user set is kept.
+ */
+export function quietNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
 
 function parseSeconds(value: string): number {
   if (!/^\d+$/.test(value)) {
@@ -43,6 +74,15 @@ export function createProgram(io: CliIo): { program: Command; context: CliContex
     .option('--profile <name>', 'the AWS profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE or default)')
     .option('--json', 'print results as JSON (for scripts)')
     .option('--debug', 'print stack traces and AWS details on errors')
+    .version(packageVersion(), '-V, --version', 'print the version of cdk-health-data-lake')
+    // Every command's help shows the global options too, and marks the options it cannot do without.
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription: (option) => {
+        const described = new Help().optionDescription(option);
+        return option.mandatory ? `${described} (required)` : described;
+      },
+    })
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(add --help for usage)')
@@ -82,9 +122,11 @@ export function createProgram(io: CliIo): { program: Command; context: CliContex
   };
 
   registerUsersCommands(program, context);
+  const users = program.commands.find((command) => command.name() === 'users')!;
+  registerTokenCommand(users, context, () => io.terminal ?? processTerminal());
   registerTryCommand(program, async () => {
-    const lake = await context.resolveLake(['apiUrl', 'userPoolId', 'userPoolClientId', 'identityPoolId', 'bucketName',
-      'lakeName', 'readClaim', 'writeClaim', 'revocationDelaySeconds']);
+    // What the scenario uses: with explicit ids, --api-url, --user-pool-id and --user-pool-client-id.
+    const lake = await context.resolveLake(['apiUrl', 'userPoolId', 'userPoolClientId', 'readClaim', 'writeClaim']);
     return {
       lake: { ...lake, region: lake.region ?? await context.cognito().config.region() },
       json: options().json === true,
@@ -114,9 +156,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       // Help and version exit 0; commander has already printed its message for anything else.
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    const described = describeError(error);
+    const debug = program.opts<GlobalOptions>().debug === true;
+    const described = describeError(error, { debug });
     io.stderr(`Error: ${described.message}\n`);
-    if (program.opts<GlobalOptions>().debug === true) {
+    if (debug) {
       io.stderr(`${error instanceof Error && error.stack ? error.stack : String(error)}\n`);
       const metadata = (error as { $metadata?: unknown }).$metadata;
       if (metadata !== undefined) io.stderr(`AWS: ${JSON.stringify(metadata)}\n`);
@@ -126,9 +169,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
+  quietNodeVersionWarning();
   void run(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    terminal: processTerminal(),
   }).then((code) => {
     process.exitCode = code;
   });

@@ -245,15 +245,23 @@ describe('users delete', () => {
     cognito.on(AdminDeleteUserCommand).resolves({});
   });
 
-  test('GIVEN no --yes WHEN deleting THEN exit 2 naming the user, the pool and the bucket, and nothing is deleted', async () => {
+  test('GIVEN no --yes WHEN deleting THEN a preview (exit 0) naming the user, the pool and the bucket, and nothing is deleted', async () => {
     const result = await runCli([...WITH_STACK, 'users', 'delete', '--email', 'alice@example.org']);
 
     expect(result).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: `Error: This deletes user alice@example.org (reads A, writes A, CONFIRMED) from user pool ${USER_POOL_ID}; ` +
-        `the messages they sent stay in bucket ${BUCKET}. Run it again with --yes to delete.\n`,
+      code: 0,
+      stdout: `Would delete user alice@example.org (reads A, writes A, CONFIRMED) from user pool ${USER_POOL_ID}; ` +
+        `the messages they sent stay in bucket ${BUCKET}. Nothing was deleted: run it again with --yes to delete.\n`,
+      stderr: '',
     });
+    expect(cognito.commandCalls(AdminDeleteUserCommand)).toHaveLength(0);
+  });
+
+  test('GIVEN no --yes and --json WHEN deleting THEN the preview says deleted: false', async () => {
+    const result = await runCli([...WITH_STACK, '--json', 'users', 'delete', '--email', 'alice@example.org']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ deleted: false, userPoolId: USER_POOL_ID, wouldDelete: { email: 'alice@example.org' } });
     expect(cognito.commandCalls(AdminDeleteUserCommand)).toHaveLength(0);
   });
 

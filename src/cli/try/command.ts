@@ -5,12 +5,11 @@
  */
 import Table from 'cli-table3';
 import type { Command } from 'commander' with { 'resolution-mode': 'import' };
-import { runTryScenario, TryDependencies, TryError, TryReport } from './scenario';
-import type { DeployedLake } from '../../contracts/lake-outputs';
+import { runTryScenario, TryDependencies, TryError, TryLake, TryReport } from './scenario';
 
 /** What the command needs from the tool's frame, resolved once the arguments are parsed. */
 export interface TryCommandContext {
-  readonly lake: DeployedLake;
+  readonly lake: TryLake;
   readonly deps: TryDependencies;
   /** `--json`: print JSON instead of a table. */
   readonly json: boolean;

@@ -29,6 +29,13 @@ import {
 import { signIn, SignInContext, SignInError, SignInSecrets } from './sign-in';
 import type { DeployedLake } from '../../contracts/lake-outputs';
 
+/**
+ * What `try` needs of the lake: the API, the user pool and its app client, the claim names; the
+ * bucket only names where the messages stay (unknown when the lake was given by explicit ids).
+ */
+export type TryLake = Pick<DeployedLake, 'region' | 'apiUrl' | 'userPoolId' | 'userPoolClientId' | 'readClaim' | 'writeClaim'>
+  & { readonly bucketName?: string };
+
 /** The answer of an HTTP request, as far as `try` reads it (a subset of the WHATWG `Response`). */
 export interface TryHttpResponse {
   readonly status: number;
@@ -75,7 +82,7 @@ export interface TryReport {
   /** The emails of the users the run created (scenario) or deleted (cleanup). */
   readonly users: readonly string[];
   /** Where the messages of `try` stay: the bucket and the key prefixes (one per sample institute). */
-  readonly messages: { readonly bucketName: string; readonly keyPrefixes: readonly string[] };
+  readonly messages: { readonly bucketName: string | null; readonly keyPrefixes: readonly string[] };
   /** Sentences for the person who ran `try`: what stays behind and what to do next. */
   readonly notes: readonly string[];
 }
@@ -203,9 +210,9 @@ async function findSampleUsers(cognito: CognitoIdentityProviderClient, userPoolI
   return found;
 }
 
-function messageNotes(lake: DeployedLake): string[] {
+function messageNotes(lake: TryLake): string[] {
   return [
-    `The messages try stored stay in the bucket ${lake.bucketName} under the key prefixes ${TRY_INSTITUTE_A}/ and ${TRY_INSTITUTE_B}/: `
+    `The messages try stored stay in ${lake.bucketName !== undefined ? `the bucket ${lake.bucketName}` : 'the lake\'s bucket (the stack output <id>BucketName)'} under the key prefixes ${TRY_INSTITUTE_A}/ and ${TRY_INSTITUTE_B}/: `
     + 'the lake never deletes a stored message. An administrator with access to the bucket can remove them there.',
   ];
 }
@@ -215,7 +222,7 @@ function keyPrefixes(): string[] {
 }
 
 /** `try --cleanup`: deletes the users `try` created, and only them. */
-async function cleanup(lake: DeployedLake, deps: TryDependencies): Promise<TryReport> {
+async function cleanup(lake: TryLake, deps: TryDependencies): Promise<TryReport> {
   deps.progress(`Looking for the users of try (emails try-<role>@${TRY_EMAIL_DOMAIN}) in user pool ${lake.userPoolId}.`);
   let users: UserType[];
   try {
@@ -247,10 +254,10 @@ async function cleanup(lake: DeployedLake, deps: TryDependencies): Promise<TryRe
       : `Deleted ${deleted.length} user(s) of try from user pool ${lake.userPoolId}; no other user was touched.`,
     ...messageNotes(lake),
   ];
-  return { mode: 'cleanup', steps, ok: true, users: deleted, messages: { bucketName: lake.bucketName, keyPrefixes: keyPrefixes() }, notes };
+  return { mode: 'cleanup', steps, ok: true, users: deleted, messages: { bucketName: lake.bucketName ?? null, keyPrefixes: keyPrefixes() }, notes };
 }
 
-function userAttributes(lake: DeployedLake, user: SampleUser): AttributeType[] {
+function userAttributes(lake: TryLake, user: SampleUser): AttributeType[] {
   return [
     { Name: 'email', Value: user.email },
     { Name: 'email_verified', Value: 'true' },
@@ -267,7 +274,7 @@ interface SignedInUser {
 }
 
 /** The scenario itself. */
-async function scenario(lake: DeployedLake, deps: TryDependencies): Promise<TryReport> {
+async function scenario(lake: TryLake, deps: TryDependencies): Promise<TryReport> {
   const { cognito } = deps;
   const steps: TryStep[] = [];
   const created: string[] = [];
@@ -429,7 +436,7 @@ async function scenario(lake: DeployedLake, deps: TryDependencies): Promise<TryR
     steps,
     ok: steps.every((step) => step.ok),
     users: created,
-    messages: { bucketName: lake.bucketName, keyPrefixes: keyPrefixes() },
+    messages: { bucketName: lake.bucketName ?? null, keyPrefixes: keyPrefixes() },
     notes: [
       `The ${created.length} users of try stay in user pool ${lake.userPoolId} until you run try --cleanup.`,
       ...messageNotes(lake),
@@ -443,6 +450,6 @@ async function scenario(lake: DeployedLake, deps: TryDependencies): Promise<TryR
  * @throws TryError when the run cannot go on (AWS refused a call, users of an earlier run exist);
  *   its message says what to do
  */
-export async function runTryScenario(lake: DeployedLake, deps: TryDependencies, options: { cleanup: boolean }): Promise<TryReport> {
+export async function runTryScenario(lake: TryLake, deps: TryDependencies, options: { cleanup: boolean }): Promise<TryReport> {
   return options.cleanup ? cleanup(lake, deps) : scenario(lake, deps);
 }

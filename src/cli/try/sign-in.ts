@@ -73,23 +73,50 @@ async function totpCode(context: SignInContext, secrets: SignInSecrets): Promise
 }
 
 /**
- * Signs a user in with SRP and answers every challenge the lake's pool can ask; gives the ID token.
- * @throws SignInError when Cognito asks something that `try` cannot answer
- * @throws the SDK's error when Cognito refuses a call
+ * What a sign-in asks of the person (or the script) signing in, besides the password: each is asked
+ * only when Cognito's challenge needs it.
  */
-export async function signIn(context: SignInContext, secrets: SignInSecrets): Promise<SignInResult> {
+export interface ChallengeAnswers {
+  /** The permanent password (`NEW_PASSWORD_REQUIRED`, the first sign-in). */
+  newPassword(): Promise<string>;
+  /**
+   * A code of the TOTP secret Cognito has just associated with the user (`MFA_SETUP`): the one
+   * moment the secret can be seen, so keep it here (an authenticator app, a secret store).
+   */
+  setUpCode(secret: string): Promise<string>;
+  /** A code of the user's TOTP secret (`SOFTWARE_TOKEN_MFA`, every later sign-in). */
+  signInCode(): Promise<string>;
+}
+
+/** How a sign-in ended: the tokens and the challenges answered on the way. */
+export interface SignInTokens extends SignInResult {
+  /** The refresh token (for `GetTokensFromRefreshToken`). */
+  readonly refreshToken?: string;
+  /** Seconds the ID token is valid, as Cognito said. */
+  readonly expiresIn?: number;
+}
+
+/**
+ * Signs a user in with SRP and answers every challenge the lake's pool can ask, asking `answers`
+ * for what only the person knows; gives the tokens.
+ * @throws SignInError when Cognito asks something that cannot be answered
+ * @throws the SDK's error when Cognito refuses a call (a wrong password, a wrong code)
+ */
+export async function signInWith(
+  context: SignInContext, email: string, password: string, answers: ChallengeAnswers, deviceName: string,
+): Promise<SignInTokens> {
   const { cognito, clientId } = context;
   // The pool signs users in by email (an alias): the password is not pre-hashed (see the helper's README).
-  const srpSession = createSrpSession(secrets.email, secrets.password, context.userPoolId, false);
+  const srpSession = createSrpSession(email, password, context.userPoolId, false);
   const initiated = await cognito.send(new InitiateAuthCommand(wrapInitiateAuth(srpSession, {
     ClientId: clientId,
     AuthFlow: 'USER_SRP_AUTH',
-    AuthParameters: { USERNAME: secrets.email },
+    AuthParameters: { USERNAME: email },
   })));
   if (initiated.ChallengeName !== ChallengeNameType.PASSWORD_VERIFIER) {
-    throw new SignInError(`Cognito answered the SRP sign-in of ${secrets.email} with ${initiated.ChallengeName ?? 'no challenge'} instead of PASSWORD_VERIFIER.`);
+    throw new SignInError(`Cognito answered the SRP sign-in of ${email} with ${initiated.ChallengeName ?? 'no challenge'} instead of PASSWORD_VERIFIER.`);
   }
-  const userIdForSrp = initiated.ChallengeParameters?.USER_ID_FOR_SRP ?? secrets.email;
+  const userIdForSrp = initiated.ChallengeParameters?.USER_ID_FOR_SRP ?? email;
   const signed = signSrpSession(srpSession, initiated);
   let answer = await cognito.send(new RespondToAuthChallengeCommand(wrapAuthChallenge(signed, {
     ClientId: clientId,
@@ -101,36 +128,35 @@ export async function signIn(context: SignInContext, secrets: SignInSecrets): Pr
 
   for (let round = 0; round < 5; round++) {
     if (answer.AuthenticationResult) {
-      return { idToken: idTokenOf(answer.AuthenticationResult, secrets.email), challenges };
+      const result = answer.AuthenticationResult;
+      return { idToken: idTokenOf(result, email), challenges, refreshToken: result.RefreshToken, expiresIn: result.ExpiresIn };
     }
     const challenge = answer.ChallengeName;
     const username = answer.ChallengeParameters?.USERNAME ?? userIdForSrp;
     challenges.push(String(challenge));
     switch (challenge) {
       case ChallengeNameType.NEW_PASSWORD_REQUIRED:
-        context.progress(`Setting the permanent password of ${secrets.email}.`);
+        context.progress(`Setting the permanent password of ${email}.`);
         answer = await cognito.send(new RespondToAuthChallengeCommand({
           ClientId: clientId,
           ChallengeName: challenge,
-          ChallengeResponses: { USERNAME: username, NEW_PASSWORD: secrets.newPassword },
+          ChallengeResponses: { USERNAME: username, NEW_PASSWORD: await answers.newPassword() },
           Session: answer.Session,
         }));
-        secrets.password = secrets.newPassword;
         break;
       case ChallengeNameType.MFA_SETUP: {
-        context.progress(`Setting up TOTP MFA for ${secrets.email}.`);
+        context.progress(`Setting up TOTP MFA for ${email}.`);
         const association = await cognito.send(new AssociateSoftwareTokenCommand({ Session: answer.Session }));
         if (!association.SecretCode) {
-          throw new SignInError(`Cognito gave no TOTP secret for ${secrets.email}.`);
+          throw new SignInError(`Cognito gave no TOTP secret for ${email}.`);
         }
-        secrets.totpSecret = association.SecretCode;
         const verified = await cognito.send(new VerifySoftwareTokenCommand({
           Session: association.Session,
-          UserCode: await totpCode(context, secrets),
-          FriendlyDeviceName: 'health-data-lake try',
+          UserCode: await answers.setUpCode(association.SecretCode),
+          FriendlyDeviceName: deviceName,
         }));
         if (verified.Status !== 'SUCCESS') {
-          throw new SignInError(`Cognito did not accept the TOTP code of ${secrets.email} (status ${verified.Status ?? 'none'}).`);
+          throw new SignInError(`Cognito did not accept the TOTP code of ${email} (status ${verified.Status ?? 'none'}).`);
         }
         answer = await cognito.send(new RespondToAuthChallengeCommand({
           ClientId: clientId,
@@ -149,21 +175,43 @@ export async function signIn(context: SignInContext, secrets: SignInSecrets): Pr
         }));
         break;
       case ChallengeNameType.SOFTWARE_TOKEN_MFA:
-        if (secrets.totpSecret === undefined) {
-          throw new SignInError(`Cognito asks ${secrets.email} for a TOTP code, but the TOTP device of this user was not set up by try.`);
-        }
         answer = await cognito.send(new RespondToAuthChallengeCommand({
           ClientId: clientId,
           ChallengeName: challenge,
-          ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: await totpCode(context, secrets) },
+          ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: await answers.signInCode() },
           Session: answer.Session,
         }));
         break;
       default:
-        throw new SignInError(`Cognito asked ${secrets.email} for ${challenge ?? 'nothing'}, which try cannot answer.`);
+        throw new SignInError(`Cognito asked ${email} for ${challenge ?? 'nothing'}, which cannot be answered here.`);
     }
   }
-  throw new SignInError(`The sign-in of ${secrets.email} did not end after ${challenges.join(', ')}.`);
+  throw new SignInError(`The sign-in of ${email} did not end after ${challenges.join(', ')}.`);
+}
+
+/**
+ * Signs a sample user of `try` in: the new password and the TOTP codes come from `secrets`, which
+ * keeps the TOTP secret for the next sign-in.
+ */
+export async function signIn(context: SignInContext, secrets: SignInSecrets): Promise<SignInResult> {
+  const answers: ChallengeAnswers = {
+    newPassword: async () => {
+      secrets.password = secrets.newPassword;
+      return secrets.newPassword;
+    },
+    setUpCode: async (secret) => {
+      secrets.totpSecret = secret;
+      return totpCode(context, secrets);
+    },
+    signInCode: async () => {
+      if (secrets.totpSecret === undefined) {
+        throw new SignInError(`Cognito asks ${secrets.email} for a TOTP code, but the TOTP device of this user was not set up by try.`);
+      }
+      return totpCode(context, secrets);
+    },
+  };
+  const { idToken, challenges } = await signInWith(context, secrets.email, secrets.password, answers, 'health-data-lake try');
+  return { idToken, challenges };
 }
 
 function idTokenOf(result: AuthenticationResultType, email: string): string {

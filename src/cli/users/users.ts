@@ -235,7 +235,7 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
     });
 
   users.command('delete')
-    .description('Delete a user from the user pool (their messages stay in the bucket); needs --yes')
+    .description('Delete a user from the user pool (their messages stay in the bucket); without --yes, only say what it would delete')
     .requiredOption('--email <address>', 'the user\'s email address', parseEmail)
     .option('--yes', 'confirm the deletion', false)
     .action(async (options: { email: string; yes: boolean }) => {
@@ -244,7 +244,10 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
       const what = `user ${user.email} (${institutesSentence(user)}, ${user.status}) from user pool ${lake.userPoolId}`;
       const stays = `The messages they sent stay in ${lake.bucketName ? `bucket ${lake.bucketName}` : 'the lake\'s bucket'}.`;
       if (!options.yes) {
-        throw new UsageError(`This deletes ${what}; ${stays.charAt(0).toLowerCase()}${stays.slice(1, -1)}. Run it again with --yes to delete.`);
+        // A preview, not a failure: it says exactly what --yes would delete.
+        context.output.result({ wouldDelete: user, userPoolId: lake.userPoolId, deleted: false },
+          `Would delete ${what}; ${stays.charAt(0).toLowerCase()}${stays.slice(1, -1)}. Nothing was deleted: run it again with --yes to delete.`);
+        return;
       }
       await onUser(options.email, lake.userPoolId, () =>
         context.cognito().send(new AdminDeleteUserCommand({ UserPoolId: lake.userPoolId, Username: options.email })));

@@ -11,6 +11,7 @@ import {
   AssociateSoftwareTokenCommand,
   CodeMismatchException,
   CognitoIdentityProviderClient,
+  GetTokensFromRefreshTokenCommand,
   InitiateAuthCommand,
   ListUsersCommand,
   NotAuthorizedException,
@@ -109,8 +110,11 @@ export class FakeUserPool {
   readonly failures = new Map<string, () => Error | undefined>();
   readonly mock;
   private readonly sessions = new Map<string, AuthSession>();
+  /** Valid refresh tokens and their users (rotation retires each one used). */
+  readonly refreshTokens = new Map<string, FakeUser>();
 
-  constructor(client: CognitoIdentityProviderClient, private readonly options: FakeUserPoolOptions) {
+  /** `client` is one client, or the client class (every client the code under test makes). */
+  constructor(client: CognitoIdentityProviderClient | typeof CognitoIdentityProviderClient, private readonly options: FakeUserPoolOptions) {
     this.mock = mockClient(client);
     this.install();
   }
@@ -189,7 +193,9 @@ export class FakeUserPool {
   }
 
   private tokens(user: FakeUser) {
-    return { ChallengeParameters: {}, AuthenticationResult: { IdToken: this.idToken(user), AccessToken: 'access', RefreshToken: 'refresh', ExpiresIn: 3600, TokenType: 'Bearer' } };
+    const refreshToken = `refresh-${randomBytes(12).toString('base64url')}`;
+    this.refreshTokens.set(refreshToken, user);
+    return { ChallengeParameters: {}, AuthenticationResult: { IdToken: this.idToken(user), AccessToken: 'access', RefreshToken: refreshToken, ExpiresIn: 900, TokenType: 'Bearer' } };
   }
 
   private async checkTotp(user: FakeUser, secret: string, code: string | undefined): Promise<void> {
@@ -249,7 +255,14 @@ export class FakeUserPool {
         usedTotpSteps: new Set(),
       };
       this.users.set(user.username, user);
-      return { User: { Username: user.username, UserStatus: user.status } };
+      return {
+        User: {
+          Username: user.username,
+          UserStatus: user.status,
+          Enabled: true,
+          Attributes: Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value })),
+        },
+      };
     });
 
     this.mock.on(ListUsersCommand).callsFake(async (input) => {
@@ -330,6 +343,16 @@ export class FakeUserPool {
         default:
           throw new Error(`challenge not supported by the fake: ${input.ChallengeName}`);
       }
+    });
+
+    // Refresh token rotation, as the lake's app client has it: a new refresh token, the used one retired.
+    this.mock.on(GetTokensFromRefreshTokenCommand).callsFake(async (input) => {
+      this.fail('GetTokensFromRefreshToken');
+      checkClient(input);
+      const user = input.RefreshToken === undefined ? undefined : this.refreshTokens.get(input.RefreshToken);
+      if (!user) throw new NotAuthorizedException({ message: 'Invalid Refresh Token.', $metadata: { httpStatusCode: 400 } });
+      this.refreshTokens.delete(input.RefreshToken!);
+      return { AuthenticationResult: this.tokens(user).AuthenticationResult };
     });
 
     this.mock.on(AssociateSoftwareTokenCommand).callsFake(async (input) => {
