@@ -313,6 +313,15 @@ describe('users list', () => {
     ].join('\n'));
   });
 
+  test('GIVEN a user of an earlier release whose institute breaks the rule WHEN listing by it THEN they are found, to be given a valid name', async () => {
+    cognito.on(ListUsersCommand, { UserPoolId: USER_POOL_ID, PaginationToken: undefined }).resolves({ Users: [user('dave@example.org', 'St. Mary\'s', undefined)] });
+
+    const result = await runCli([...WITH_STACK, '--json', 'users', 'list', '--institute', 'St. Mary\'s']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).map((found: { email: string }) => found.email)).toEqual(['dave@example.org']);
+  });
+
   test('GIVEN --institute B --json WHEN listing THEN only the users who read or write B, as JSON', async () => {
     const result = await runCli([...WITH_STACK, '--json', 'users', 'list', '--institute', 'B']);
 
