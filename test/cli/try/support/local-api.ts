@@ -53,7 +53,9 @@ export async function startLocalApi(clientId: string): Promise<LocalApi> {
       const path = (request.url ?? '/').split('?')[0];
       const reply = (result: APIGatewayProxyStructuredResultV2) => {
         requests.push(`${request.method} ${path} -> ${result.statusCode}`);
-        response.writeHead(result.statusCode ?? 500, (result.headers ?? {}) as Record<string, string>);
+        // One connection a request: a kept-alive socket that sat idle through a slow step (a loaded CI
+        // machine) can be reset by the server's timeout checks just as the client reuses it (ECONNRESET).
+        response.writeHead(result.statusCode ?? 500, { ...(result.headers ?? {}) as Record<string, string>, connection: 'close' });
         response.end(result.body ?? '');
       };
       const body = await bodyOf(request);
