@@ -36,7 +36,7 @@ function readmeApp(): { app: App; stacks: Stack[] } {
       class OwnStack extends cdk.Stack {
         constructor(scope: App, stackId: string, props?: unknown) {
           super(scope, scope.node.tryFindChild(stackId) ? `${stackId}${index + 1}` : stackId, props);
-          stacks.push(this as Stack);
+          stacks.push(this as unknown as Stack);
         }
       }
       return { ...cdk, App: TheApp, Stack: OwnStack };

@@ -124,6 +124,8 @@ export interface DataPerimeterProps {
  * - A grant in the app that gives a principal outside the perimeter access to the messages (for
  *   example `lake.bucket.grantRead(role)`) would fail at run time, or widen access where the bucket
  *   policy cannot be changed: synthesis reports it as an error that names the role.
+ * - The institute role's credentials are any user's: a grant to it on the bucket or the key beside
+ *   the lake's own policy is an error too, and any other policy attached to it a warning.
  *
  * The perimeter is decided on `aws:PrincipalArn`, which for an assumed-role session is the ARN of
  * the role (not of the session), including its path.

@@ -102,6 +102,12 @@ describe('GIVEN something that is not a role as a message reader (what a Python 
       /^HealthDataLake: messageReaders\[1\] must be an IAM role \(iam\.IRole\); got Lake\/NotARole\./);
   });
 
+  test('WHEN messageReaders is one role instead of a list THEN synthesis says to pass a list', () => {
+    const stack = new Stack(newApp(), 'Lake', { env: ENV });
+    expect(() => new HealthDataLake(stack, 'Lake', { messageReaders: accountRole(stack, 'Ok') as unknown as iam.IRole[] })).toThrow(
+      /^HealthDataLake: messageReaders must be a list of IAM roles \(iam\.IRole\); got Lake\/Ok\. Pass \[role\] for one role\./);
+  });
+
   test('WHEN grantReadMessages gets undefined or a plain object THEN it names what it got', () => {
     const stack = new Stack(newApp(), 'Lake', { env: ENV });
     const lake = new HealthDataLake(stack, 'Lake');

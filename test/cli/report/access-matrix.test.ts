@@ -84,14 +84,16 @@ const outcomeOf = (cell: AccessCell): Outcome => cell.decision === 'allowed' ? '
 /**
  * The default lake's matrix, cell by cell, in the order of MATRIX_OPERATION_IDS:
  * read-own, read-other, create-own, create-other, overwrite, retag, delete, list, use-key-directly.
+ * The institute role's direct use of the key is explicitly denied: no request of the role outside the
+ * lake's S3 endpoint passes (DenyEverythingOutsideTheLakeApi), and a KMS request never comes through it.
  */
 const DEFAULT_LAKE: Record<MatrixCallerId, Outcome[]> = {
-  'institute-a-read-write': ['allowed', 'explicit', 'allowed', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit'],
-  'institute-a-read': ['allowed', 'explicit', 'implicit', 'implicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit'],
-  'institute-a-write': ['implicit', 'implicit', 'allowed', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit'],
-  'institute-b-read-write': ['allowed', 'explicit', 'allowed', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit'],
-  'no-institute': ['implicit', 'implicit', 'implicit', 'implicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit'],
-  'identity-pool-outside-vpc': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit'],
+  'institute-a-read-write': ['allowed', 'explicit', 'allowed', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
+  'institute-a-read': ['allowed', 'explicit', 'implicit', 'implicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
+  'institute-a-write': ['implicit', 'implicit', 'allowed', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
+  'institute-b-read-write': ['allowed', 'explicit', 'allowed', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
+  'no-institute': ['implicit', 'implicit', 'implicit', 'implicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
+  'identity-pool-outside-vpc': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
   'account-principal': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'allowed', 'explicit'],
   'ingest-handler-role': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit', 'explicit'],
   'read-handler-role': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit', 'explicit'],
@@ -144,7 +146,7 @@ describe('GIVEN the default lake', () => {
       .toEqual([`${policy} Allow CreateOwnInstituteMessages`, `${policy} Allow TagOwnInstituteMessagesOnCreate`, `${parts['s3-endpoint']} Allow #1`]);
     expect(cellOf(matrix, 'institute-b-read-write', 'read-other').statements).toEqual([`${policy} Deny DenyReadingOtherInstitutes`]);
     expect(cellOf(matrix, 'identity-pool-outside-vpc', 'read-own').statements)
-      .toEqual([`${policy} Deny DenyOutsideTheLakeApi`, `${bucketPolicy} Deny DenyInstituteUsersOutsideTheLakeApi`]);
+      .toEqual([`${policy} Deny DenyEverythingOutsideTheLakeApi`, `${policy} Deny DenyOutsideTheLakeApi`, `${bucketPolicy} Deny DenyInstituteUsersOutsideTheLakeApi`]);
     expect(cellOf(matrix, 'account-principal', 'read-own').statements).toEqual([`${bucketPolicy} Deny DenyReadingMessagesOutsideThePerimeter`]);
     expect(cellOf(matrix, 'account-principal', 'use-key-directly').statements).toEqual([`${parts['data-key']} Deny DenyDataUseOutsideThePerimeter`]);
     expect(cellOf(matrix, 'account-principal', 'list').statements).toEqual(['AssumedAdministratorAccess Allow #1']);
@@ -338,6 +340,7 @@ describe('GIVEN the default lake\'s template weakened on purpose', () => {
   test('WHEN the endpoint gate is removed from the role policy and the bucket policy THEN credentials used outside the VPC read and create, as findings', async () => {
     const weak = weakened(lake, (template) => {
       withoutSid(statementsOf(template, parts['institute-policy']), 'DenyOutsideTheLakeApi');
+      withoutSid(statementsOf(template, parts['institute-policy']), 'DenyEverythingOutsideTheLakeApi');
       withoutSid(statementsOf(template, parts['data-bucket-policy']), 'DenyInstituteUsersOutsideTheLakeApi');
     });
 
@@ -351,7 +354,10 @@ describe('GIVEN the default lake\'s template weakened on purpose', () => {
   });
 
   test('WHEN the endpoint gate is removed from the role policy only THEN the bucket policy\'s copy still denies', async () => {
-    const weak = weakened(lake, (template) => withoutSid(statementsOf(template, parts['institute-policy']), 'DenyOutsideTheLakeApi'));
+    const weak = weakened(lake, (template) => {
+      withoutSid(statementsOf(template, parts['institute-policy']), 'DenyOutsideTheLakeApi');
+      withoutSid(statementsOf(template, parts['institute-policy']), 'DenyEverythingOutsideTheLakeApi');
+    });
 
     const matrix = await evaluateAccessMatrix(weak);
 

@@ -345,7 +345,7 @@ describe('GIVEN a template weakened on purpose', () => {
 
   test('WHEN the role policy loses the API-only deny THEN the gate is a finding', () => {
     const control = controlsOf(weakened((template) => removeStatements(template, 'HealthDataLakeAccessPolicyCF0DA7DD',
-      (statement) => statement.Condition?.StringNotEquals?.['aws:SourceVpce'] !== undefined)))['network.api-only-gate'];
+      (statement) => statement.Sid === 'DenyOutsideTheLakeApi')))['network.api-only-gate'];
     expect(control.status).toBe('not-met');
     expect(control.detail).toContain('institute role\'s policy has no Deny');
   });

@@ -159,6 +159,7 @@ describe('GIVEN the example\'s template weakened in one way at a time', () => {
       name: 'the API-only gate removed',
       change: (resources) => {
         withoutSid(resources, 'DenyOutsideTheLakeApi');
+        withoutSid(resources, 'DenyEverythingOutsideTheLakeApi');
         withoutSid(resources, 'DenyInstituteUsersOutsideTheLakeApi');
       },
       finding: /Identity pool credentials used outside the lake's VPC: Read own institute's message is allowed, where the lake's model says denied/,
