@@ -206,14 +206,18 @@ const ROLE_ALLOWED = 'an iam.IRole (a Role of the app, or one imported with Role
 
 /**
  * The props of a lake as the construct reads them: `null` (JavaScript), like `None` (Python), means
- * left out, for the props object and for each prop. Anything else but an object is refused.
+ * left out, for the props object, each prop and each field of a prop that is an object. Anything
+ * else but an object is refused.
  */
 export function lakePropsOf(props: unknown): HealthDataLakeProps {
   if (props === undefined || props === null) return {};
   if (!isPlainObject(props)) {
     refuse('props', 'an object of HealthDataLakeProps, such as { mfa: Mfa.REQUIRED }, or left out', shown(props));
   }
-  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== null)) as HealthDataLakeProps;
+  const withoutNulls = (object: Record<string, unknown>) => Object.fromEntries(Object.entries(object).filter(([, value]) => value !== null));
+  // One level down too: the fields of passwordPolicy, cors and vpcSubnets.
+  return Object.fromEntries(Object.entries(withoutNulls(props))
+    .map(([prop, value]) => [prop, isPlainObject(value) ? withoutNulls(value) : value])) as HealthDataLakeProps;
 }
 
 /**

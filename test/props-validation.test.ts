@@ -510,5 +510,6 @@ describe('GIVEN a prop of the wrong type, as a JavaScript or Python app can pass
     const defaults = template({});
     expect(template(null)).toBe(defaults);
     expect(template(nulls as HealthDataLakeProps)).toBe(defaults);
+    expect(template({ passwordPolicy: { minLength: null, requireSymbols: null, tempPasswordValidity: null } } as any)).toBe(defaults);
   });
 });

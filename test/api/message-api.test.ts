@@ -168,7 +168,7 @@ describe('GIVEN API options', () => {
       expect(handler.Properties.Environment.Variables.MAX_MESSAGE_BYTES).toBe('4096');
     }
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(4); // ingest, read, API access, VPC flow logs
+    expect(logGroups).toHaveLength(5); // ingest, read, API access, VPC flow logs, the principal-tag custom resource's function
     for (const group of logGroups) {
       expect(group.Properties.RetentionInDays).toBe(180);
     }
