@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { checkMessageReader, checkMessageReaderList, DataPerimeter } from './access/data-perimeter';
+import { checkMessageReader, DataPerimeter } from './access/data-perimeter';
 import { apiOnlyStatements, READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from './access/institute-access-policy';
 import { InstituteAccessRole } from './access/institute-access-role';
 import { MessageApi } from './api/message-api';
@@ -529,7 +529,6 @@ export class HealthDataLake extends Construct {
       instituteStatements: [apiOnly.bucketPolicy],
       institutePolicies: [access.policy],
     });
-    checkMessageReaderList(props.messageReaders);
     (props.messageReaders ?? []).forEach((reader, i) => this.addMessageReader(reader, `messageReaders[${i}]`));
 
     // API: the front door.

@@ -57,12 +57,6 @@ export function actionsMatching(pattern: string, actions: string[]): string[] {
   return actions.filter((action) => regex.test(action));
 }
 
-/** `messageReaders` is a list (a Python app may pass one role, or a tuple that jsii does not turn into a list). */
-export function checkMessageReaderList(readers: unknown): void {
-  if (readers === undefined || readers === null || Array.isArray(readers)) return;
-  throw new Error(refusal('messageReaders', 'a list of IAM roles (iam.IRole)', describeValue(readers), 'Pass [role] for one role.'));
-}
-
 /**
  * A message reader is one IAM role that the lake's stack may name without the two stacks depending
  * on each other: a role of the lake's stack, or one imported by ARN (of any stack or account), whose

@@ -99,13 +99,13 @@ describe('GIVEN something that is not a role as a message reader (what a Python 
     const stack = new Stack(newApp(), 'Lake', { env: ENV });
     const bucket = new s3.Bucket(stack, 'NotARole');
     expect(() => new HealthDataLake(stack, 'Lake', { messageReaders: [accountRole(stack, 'Ok'), bucket as unknown as iam.IRole] })).toThrow(
-      /^HealthDataLake: messageReaders\[1\] must be an IAM role \(iam\.IRole\); got Lake\/NotARole\./);
+      /^HealthDataLake: messageReaders\[1\] must be an iam\.IRole .*; got the construct at 'Lake\/NotARole'\./);
   });
 
   test('WHEN messageReaders is one role instead of a list THEN synthesis says to pass a list', () => {
     const stack = new Stack(newApp(), 'Lake', { env: ENV });
     expect(() => new HealthDataLake(stack, 'Lake', { messageReaders: accountRole(stack, 'Ok') as unknown as iam.IRole[] })).toThrow(
-      /^HealthDataLake: messageReaders must be a list of IAM roles \(iam\.IRole\); got Lake\/Ok\. Pass \[role\] for one role\./);
+      /^HealthDataLake: messageReaders must be a list of roles, such as \[reader\], each an iam\.IRole .*; got the construct at 'Lake\/Ok'\./);
   });
 
   test('WHEN grantReadMessages gets undefined or a plain object THEN it names what it got', () => {
