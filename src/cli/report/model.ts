@@ -69,7 +69,7 @@ export interface Evidence {
 
 /** A citation of a framework requirement. */
 export interface FrameworkReference {
-  /** `HIPAA` (45 CFR 164.312) or `NIST 800-53 r5`. */
+  /** `HIPAA` (45 CFR 164.312, and 164.308 where a control belongs there) or `NIST 800-53 r5`. */
   readonly framework: 'HIPAA' | 'NIST 800-53 r5';
   /** The citation, such as `164.312(a)(1)` or `AC-3`. */
   readonly id: string;
@@ -138,7 +138,7 @@ export interface LakeReport {
   readonly file: string;
   readonly accessMatrix: AccessMatrix;
   readonly controls: readonly Control[];
-  /** Per HIPAA 164.312 and NIST 800-53 r5 citation: the lake's controls that support it, and the operator's part. */
+  /** Per HIPAA (164.308, 164.312) and NIST 800-53 r5 citation: the lake's controls that support it, and the operator's part. */
   readonly frameworks: readonly FrameworkCoverage[];
 }
 
