@@ -15,6 +15,10 @@ export const VALIDATION_REPORT_FILE = 'validation-report.json';
 export interface ValidationReportJson {
   readonly pluginReports?: ReadonlyArray<{
     readonly pluginName: string;
+    /** The plugin's own version, when it states one (cdk-nag 3.0 does not). */
+    readonly pluginVersion?: string;
+    /** `success` or `failure`. */
+    readonly conclusion?: string;
     readonly violations?: ReadonlyArray<ValidationViolationJson>;
     readonly suppressedViolations?: ReadonlyArray<ValidationViolationJson & { readonly reason?: string }>;
   }>;

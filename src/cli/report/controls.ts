@@ -946,9 +946,24 @@ function refusedEncryptionTypes(t: LakeTemplate): Check {
   };
 }
 
+/** The handlers' security groups with every egress rule they have (inline and separate), each cited. */
+function handlerEgress(t: LakeTemplate): { rules: Array<{ found: FoundResource; property: string; rule: Record<string, unknown> }> } {
+  const groups = [...new Map(t.handlers().flatMap((handler) => listOf(valueAt(handler.resource, 'Properties.VpcConfig.SecurityGroupIds')))
+    .map((value) => t.referenced(value)).filter(isDefined).map((group) => [group.logicalId, group])).values()];
+  const rules: Array<{ found: FoundResource; property: string; rule: Record<string, unknown> }> = [];
+  for (const group of groups) {
+    listOf(valueAt(group.resource, 'Properties.SecurityGroupEgress'))
+      .forEach((rule, index) => rules.push({ found: group, property: `Properties.SecurityGroupEgress[${index}]`, rule: rule as Record<string, unknown> }));
+    for (const egress of t.allOfType('AWS::EC2::SecurityGroupEgress').filter((candidate) => mentions(valueAt(candidate.resource, 'Properties.GroupId'), group.logicalId))) {
+      rules.push({ found: egress, property: 'Properties', rule: (egress.resource.Properties ?? {}) as Record<string, unknown> });
+    }
+  }
+  return { rules };
+}
+
 function tlsOnly(t: LakeTemplate): Check {
   const id = 'data-protection.tls-only';
-  const title = 'The data bucket refuses every request that does not use TLS.';
+  const title = 'Messages travel only over TLS: the bucket refuses plain HTTP, the API serves HTTPS only, the handlers send HTTPS only.';
   const bucket = t.part('data-bucket');
   if (!bucket) return notInTemplate(id, 'data-protection', title, 'The data bucket', 'Check that its bucket policy denies requests with aws:SecureTransport false.');
   const policy = t.part('data-bucket-policy');
@@ -957,19 +972,33 @@ function tlsOnly(t: LakeTemplate): Check {
     onlyConditions(statement, ['Bool aws:SecureTransport']) && conditionIs(conditionValue(statement, 'Bool', 'aws:SecureTransport'), 'false'));
   const minimumTls = denyForEveryone(statements, OBJECT_ACCESS, (statement) => onlyConditions(statement, ['NumericLessThan s3:TlsVersion']));
   const version = minimumTls ? listOf(conditionValue(minimumTls.statement, 'NumericLessThan', 's3:TlsVersion'))[0] : undefined;
+  const api = t.part('api');
+  const protocol = api ? valueAt(api.resource, 'Properties.ProtocolType') : undefined;
+  const { rules } = handlerEgress(t);
+  const notHttps = rules.filter(({ rule }) => !(String(rule.IpProtocol) === 'tcp' && Number(rule.FromPort) === 443 && Number(rule.ToPort) === 443)
+    && !(rule.CidrIp === '255.255.255.255/32' && String(rule.IpProtocol) === 'icmp'));
+  const apiText = protocol === 'HTTP'
+    ? `The API ${api!.logicalId} is an HTTP API, which API Gateway serves over HTTPS only.`
+    : api ? `The API ${api.logicalId} has ProtocolType ${JSON.stringify(protocol ?? null)}, not an HTTP API.` : 'The API is not in the template.';
+  const handlerText = rules.length === 0
+    ? 'The handlers\' outbound rules are not in the template.'
+    : notHttps.length === 0
+      ? 'The handlers\' security group allows outbound TCP 443 (HTTPS) only, to the S3 and Cognito Identity endpoints.'
+      : `The handlers' security group also allows ${sentenceList(notHttps.map(({ found, rule }) => `${found.logicalId} ${String(rule.IpProtocol)} ${String(rule.FromPort ?? '')}-${String(rule.ToPort ?? '')}`))} out: only the AWS SDK's HTTPS endpoints keep the handlers' calls on TLS.`;
   return {
     id,
     category: 'data-protection',
     title,
-    status: deny ? 'met' : 'not-met',
+    status: deny && protocol === 'HTTP' ? 'met' : 'not-met',
     detail: deny
-      ? `The bucket policy denies every principal any request without TLS${version === undefined ? '' : `, and any request with TLS older than ${String(version)}`}. `
-        + 'The HTTP API accepts HTTPS only, and the handlers reach Cognito Identity over HTTPS.'
+      ? `The bucket policy denies every principal any request without TLS${version === undefined ? '' : `, and any request with TLS older than ${String(version)}`}. ${apiText} ${handlerText}`
       : `${policy ? 'The bucket policy has no Deny for every principal on aws:SecureTransport false' : 'The bucket has no bucket policy in the template'}: `
-        + 'messages could be read or written over plain HTTP.',
+        + `messages could be read or written over plain HTTP. ${apiText}`,
     evidence: [
       ...t.statementEvidence(policy, deny),
       ...policy && minimumTls ? [t.evidence(policy, minimumTls.property)] : [],
+      ...api ? [t.evidence(api, 'Properties.ProtocolType')] : [],
+      ...rules.map(({ found, property }) => t.evidence(found, property)),
     ],
   };
 }

@@ -160,9 +160,24 @@ export interface NagAcknowledgement {
   readonly constructPath: string;
 }
 
+/** A validation plugin (a cdk-nag pack) that the validation report names. */
+export interface NagPlugin {
+  readonly name: string;
+  /** The version the plugin states; absent when it states none. */
+  readonly version?: string;
+  /** `success` or `failure`, as the validation report says. */
+  readonly conclusion?: string;
+}
+
 /** The cdk-nag section: absent (with a note) when the assembly has no validation report. */
 export interface NagSection {
   readonly validationReport: string | null;
+  /**
+   * The plugins the validation report names, sorted. aws-cdk-lib names only the plugins that
+   * reported a finding (open or acknowledged by aws-cdk-lib): a pack that ran and found nothing
+   * open is not named, so an empty list means the report cannot tell whether any pack ran.
+   */
+  readonly plugins: readonly NagPlugin[];
   /** Why the section is empty or partial, when it is. */
   readonly note?: string;
   /** Findings that were not acknowledged (synthesis fails on them unless the app reports only). */
