@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { CliError, UsageError } from '../context';
 import type { NagAcknowledgement, StackTemplate, TemplateJson } from './model';
 
-/** The file aws-cdk-lib writes beside the templates when validation plugins (cdk-nag packs) run. */
+/** The file aws-cdk-lib writes beside the templates on every synthesis (its CloudFormation schema validation is a plugin too). */
 export const VALIDATION_REPORT_FILE = 'validation-report.json';
 
 /** A validation report as aws-cdk-lib writes it (the fields the compliance report reads). */
