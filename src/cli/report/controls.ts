@@ -1210,20 +1210,30 @@ function endpointAllows(statements: LocatedStatement[]): LocatedStatement[] {
 
 function s3Endpoint(t: LakeTemplate): Check {
   const id = 'network.s3-endpoint';
-  const title = 'The handlers reach S3 through a gateway endpoint whose policy allows only the lake\'s object reads and writes.';
+  const title = 'The handlers reach S3 through a gateway endpoint whose policy allows only the lake\'s object reads and writes (and those of the other lakes that share it).';
   const endpoint = t.part('s3-endpoint');
   if (!endpoint) {
     return notInTemplate(id, 'network', title, 'The S3 gateway endpoint',
       'Check that its policy allows only s3:GetObject, s3:PutObject and s3:PutObjectTagging on the lake\'s objects, and that only the handlers\' route tables use it.');
   }
   const bucket = t.part('data-bucket');
+  // A shared endpoint (the README's two lakes on shared subnets) carries the objects of every lake of the template.
+  const lakeBuckets = t.partsOfEveryLake('data-bucket');
+  const isLakeObjects = (resource: unknown) => (bucket ? [bucket, ...lakeBuckets] : lakeBuckets).some((candidate) => mentions(resource, candidate.logicalId));
   const allows = endpointAllows(statementsAt(endpoint, 'Properties.PolicyDocument'));
   const hasPolicy = valueAt(endpoint.resource, 'Properties.PolicyDocument') !== undefined;
-  const broad = allows.filter(({ statement }) => statement.NotAction !== undefined || statement.NotResource !== undefined
-    || listOf(statement.Action).some((action) => String(action).includes('*'))
-    || listOf(statement.Resource).some((resource) => (bucket ? !mentions(resource, bucket.logicalId) : flatten(resource) === '*')));
+  const wider = ({ statement }: LocatedStatement) => [
+    ...statement.NotAction !== undefined ? ['NotAction'] : [],
+    ...statement.NotResource !== undefined ? ['NotResource'] : [],
+    ...listOf(statement.Action).map(String).filter((action) => action.includes('*')),
+    ...listOf(statement.Resource).filter((resource) => (bucket ? !isLakeObjects(resource) : flatten(resource) === '*')).map(flatten),
+  ];
+  const broad = allows.filter((located) => wider(located).length > 0);
+  const ownObjects = bucket ? allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, bucket.logicalId))) : allows.length > 0;
+  const shared = lakeBuckets.filter((candidate) => candidate.logicalId !== bucket?.logicalId
+    && allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, candidate.logicalId))));
   const routeTables = listOf(valueAt(endpoint.resource, 'Properties.RouteTableIds'));
-  const status: Status = hasPolicy && allows.length > 0 && broad.length === 0 ? 'met' : 'not-met';
+  const status: Status = hasPolicy && ownObjects && broad.length === 0 ? 'met' : 'not-met';
   const actions = [...new Set(allows.flatMap(({ statement }) => listOf(statement.Action).map(String)))].sort();
   return {
     id,
@@ -1231,13 +1241,23 @@ function s3Endpoint(t: LakeTemplate): Check {
     title,
     status,
     detail: status === 'met'
-      ? `The ${String(valueAt(endpoint.resource, 'Properties.VpcEndpointType') ?? 'Gateway')} endpoint is attached to ${routeTables.length} route table${routeTables.length === 1 ? '' : 's'}; `
-        + `its policy allows only ${sentenceList(actions)} on the lake's objects, so nothing goes through it to another bucket.`
+      ? `The ${String(valueAt(endpoint.resource, 'Properties.VpcEndpointType') ?? 'Gateway')} endpoint ${endpoint.logicalId} is attached to ${plural(routeTables.length, 'route table')}; `
+        + `its policy allows only ${sentenceList(actions)} on the lake's objects${shared.length > 0 ? ` and on those of the other lakes that share it (${shared.map((candidate) => candidate.logicalId).join(', ')})` : ''}, `
+        + 'so nothing goes through it to another bucket.'
       : !hasPolicy
-        ? 'The S3 endpoint has no policy: it carries any S3 request, to any bucket, from its route tables.'
-        : `The S3 endpoint's policy allows more than the lake's object reads and writes (${broad.map(({ property }) => property).join(', ') || 'no Allow statement'}).`,
-    evidence: [t.evidence(endpoint, 'Properties.PolicyDocument'), t.evidence(endpoint, 'Properties.RouteTableIds')],
+        ? `The S3 endpoint ${endpoint.logicalId} has no policy: it carries any S3 request, to any bucket, from its route tables.`
+        : `The S3 endpoint ${endpoint.logicalId}'s policy allows more than the lake's object reads and writes `
+          + `(${broad.map((located) => `${located.property}: ${sentenceList(wider(located))}`).join('; ') || 'no Allow statement on the lake\'s objects'}).`,
+    evidence: [
+      ...(broad.length > 0 ? broad : allows).map((located) => t.evidence(endpoint, located.property)),
+      ...hasPolicy ? [] : [t.evidence(endpoint, 'Properties.PolicyDocument')],
+      t.evidence(endpoint, 'Properties.RouteTableIds'),
+    ],
   };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function cognitoIdentityEndpoint(t: LakeTemplate): Check {

@@ -6,7 +6,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { HealthDataLake } from '../../../src';
+import { HealthDataLake, PrincipalTagMappingMethod } from '../../../src';
 import type { Assembly } from '../../../src/cli/report/assembly';
 import { LAKE_ANALYSIS } from '../../../src/cli/report/command';
 import type { ComplianceReport, TemplateJson } from '../../../src/cli/report/model';
@@ -233,5 +233,48 @@ describe('GIVEN two lakes in one VPC that share the first lake\'s Cognito Identi
     const findings = report.findings.filter((finding) => finding.includes(endpoint));
     expect(findings).toHaveLength(2);
     expect(findings.join('\n')).toContain('444455556666');
+  });
+});
+
+describe('GIVEN two lakes on shared subnets that share both of the first lake\'s endpoints, as the README documents', () => {
+  function sharedSubnets(): TemplateJson {
+    const stack = new Stack(newApp(), 'Lake', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'lakes', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+    const cardiology = new HealthDataLake(stack, 'Cardiology', { vpc, vpcSubnets: { subnetGroupName: 'lakes' } });
+    new HealthDataLake(stack, 'Oncology', {
+      vpc,
+      vpcSubnets: { subnetGroupName: 'lakes' },
+      cognitoIdentityEndpoint: cardiology.cognitoIdentityEndpoint,
+      s3Endpoint: cardiology.s3Endpoint,
+      // The other way the construct writes the principal-tag mapping: the native resource.
+      principalTagMappingMethod: PrincipalTagMappingMethod.CLOUDFORMATION,
+    });
+    return Template.fromStack(stack).toJSON();
+  }
+  const s3EndpointOf = (template: any) => Object.keys(template.Resources).find((id) => template.Resources[id].Type === 'AWS::EC2::VPCEndpoint'
+    && template.Resources[id].Properties.VpcEndpointType !== 'Interface')!;
+
+  test('THEN both lakes pass', async () => {
+    const report = await reportOf(sharedSubnets());
+    expect(report.lakes).toHaveLength(2);
+    expect(report.findings).toEqual([]);
+    expect(report.verdict).toBe('pass');
+  });
+
+  test('WHEN the shared S3 endpoint also allows a bucket that is no lake\'s THEN both lakes fail on it', async () => {
+    const template = sharedSubnets() as any;
+    const endpoint = s3EndpointOf(template);
+    template.Resources[endpoint].Properties.PolicyDocument.Statement.push({
+      Effect: 'Allow', Principal: { AWS: '*' }, Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::exfiltration-bucket/*',
+    });
+    const report = await reportOf(template);
+    expect(report.verdict).toBe('fail');
+    const findings = report.findings.filter((finding) => finding.includes(endpoint));
+    expect(findings).toHaveLength(2);
+    expect(findings.join('\n')).toContain('arn:aws:s3:::exfiltration-bucket/*');
   });
 });
