@@ -1219,7 +1219,8 @@ function s3Endpoint(t: LakeTemplate): Check {
   const bucket = t.part('data-bucket');
   // A shared endpoint (the README's two lakes on shared subnets) carries the objects of every lake of the template.
   const lakeBuckets = t.partsOfEveryLake('data-bucket');
-  const isLakeObjects = (resource: unknown) => (bucket ? [bucket, ...lakeBuckets] : lakeBuckets).some((candidate) => mentions(resource, candidate.logicalId));
+  const isLakeObjects = (resource: unknown) => (bucket ? [bucket, ...lakeBuckets] : lakeBuckets)
+    .some((candidate) => mentions(resource, candidate.logicalId));
   const allows = endpointAllows(statementsAt(endpoint, 'Properties.PolicyDocument'));
   const hasPolicy = valueAt(endpoint.resource, 'Properties.PolicyDocument') !== undefined;
   const wider = ({ statement }: LocatedStatement) => [
@@ -1229,7 +1230,9 @@ function s3Endpoint(t: LakeTemplate): Check {
     ...listOf(statement.Resource).filter((resource) => (bucket ? !isLakeObjects(resource) : flatten(resource) === '*')).map(flatten),
   ];
   const broad = allows.filter((located) => wider(located).length > 0);
-  const ownObjects = bucket ? allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, bucket.logicalId))) : allows.length > 0;
+  const ownObjects = bucket
+    ? allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, bucket.logicalId)))
+    : allows.length > 0;
   const shared = lakeBuckets.filter((candidate) => candidate.logicalId !== bucket?.logicalId
     && allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, candidate.logicalId))));
   const routeTables = listOf(valueAt(endpoint.resource, 'Properties.RouteTableIds'));
