@@ -15,6 +15,8 @@ import { lakeStack, newApp } from '../../support/stacks';
 
 const FILE = 'Lake.template.json';
 const DEFAULT_TEMPLATE: TemplateJson = Template.fromStack(lakeStack().stack).toJSON();
+/** How many controls a lake has: the renamed template must not lose any. */
+const DEFAULT_CONTROL_COUNT = 37;
 
 const USER_POOL = 'HealthDataLakeUsersUserPool9D624248';
 const APP_CLIENT = 'HealthDataLakeUsersUserPoolAppClient9A509E69';
@@ -276,5 +278,40 @@ describe('GIVEN two lakes on shared subnets that share both of the first lake\'s
     const findings = report.findings.filter((finding) => finding.includes(endpoint));
     expect(findings).toHaveLength(2);
     expect(findings.join('\n')).toContain('arn:aws:s3:::exfiltration-bucket/*');
+  });
+});
+
+describe('GIVEN changes that weaken nothing', () => {
+  /** Every statement list and action list of the template, reversed. */
+  function reversed(value: any): any {
+    if (Array.isArray(value)) return value.map(reversed);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value).map(([key, item]) => [key, reversed(item)] as const);
+    return Object.fromEntries(entries.map(([key, item]) => [key, (key === 'Statement' || key === 'Action') && Array.isArray(item) ? [...item].reverse() : item]));
+  }
+
+  test('WHEN every logical id is renamed THEN the verdict stays pass', async () => {
+    let text = JSON.stringify(DEFAULT_TEMPLATE);
+    for (const logicalId of Object.keys(DEFAULT_TEMPLATE.Resources ?? {})) text = text.split(`"${logicalId}"`).join(`"Renamed${logicalId}"`);
+    const [report, baseline] = await Promise.all([reportOf(JSON.parse(text)), reportOf(DEFAULT_TEMPLATE)]);
+    expect(report.findings).toEqual([]);
+    // Every control still finds its resources: none turns into the operator's.
+    expect(report.lakes[0].controls.map((control) => [control.id, control.status])).toEqual(baseline.lakes[0].controls.map((control) => [control.id, control.status]));
+    expect(report.lakes[0].controls).toHaveLength(DEFAULT_CONTROL_COUNT);
+  });
+
+  test('WHEN statements and actions are reordered, resources tagged, and unrelated resources added THEN the verdict stays pass', async () => {
+    const template = reversed(structuredClone(DEFAULT_TEMPLATE));
+    for (const resource of Object.values<any>(template.Resources)) {
+      if (resource.Type === 'AWS::S3::Bucket' || resource.Type === 'AWS::IAM::Role') resource.Properties.Tags = [...resource.Properties.Tags ?? [], { Key: 'cost-centre', Value: 'radiology' }];
+    }
+    // Another user pool of the app, with its own trigger and a client that writes every attribute: not the lake's.
+    template.Resources.StaffPool = { Type: 'AWS::Cognito::UserPool', Properties: { LambdaConfig: { PreTokenGeneration: 'arn:aws:lambda:eu-west-1:111122223333:function:staff' } } };
+    template.Resources.StaffClient = { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'StaffPool' }, AllowedOAuthFlows: ['implicit'] } };
+    template.Resources.Queue = { Type: 'AWS::SQS::Queue', Properties: {} };
+    expect(template).not.toEqual(DEFAULT_TEMPLATE);
+    const report = await reportOf(template);
+    expect(report.findings).toEqual([]);
+    expect(report.verdict).toBe('pass');
   });
 });
