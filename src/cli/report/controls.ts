@@ -826,8 +826,8 @@ function appClients(t: LakeTemplate): Check {
     detail: clients.length === 0
       ? 'The user pool has no app client in the template.'
       : problems.length === 0
-        ? `${clients.length === 1 ? `The app client ${clients[0].logicalId} offers` : `Each of the ${clients.length} app clients offers`} only ${sentenceList(PROMISED_AUTH_FLOWS)}, with no OAuth flow, as the README states.`
-        : `App clients of the user pool ${pool.logicalId} offer more than the README states: ${problems.join('; ')}.`,
+        ? `${clients.length === 1 ? `The app client ${clients[0].logicalId} offers` : `Each of the ${clients.length} app clients offers`} only ${sentenceList(PROMISED_AUTH_FLOWS)}, with no OAuth flow, as the construct documents.`
+        : `App clients of the user pool ${pool.logicalId} offer more than the construct documents: ${problems.join('; ')}.`,
     evidence: clients.flatMap((client) => [t.evidence(client, 'Properties.ExplicitAuthFlows'), ...valueAt(client.resource, 'Properties.AllowedOAuthFlows') !== undefined
       ? [t.evidence(client, 'Properties.AllowedOAuthFlows')] : []]),
   };
