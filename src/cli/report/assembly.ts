@@ -8,13 +8,17 @@ import * as path from 'node:path';
 import { CliError, UsageError } from '../context';
 import type { NagAcknowledgement, StackTemplate, TemplateJson } from './model';
 
-/** The file aws-cdk-lib writes beside the templates when validation plugins (cdk-nag packs) run. */
+/** The file aws-cdk-lib writes beside the templates on every synthesis (its CloudFormation schema validation is a plugin too). */
 export const VALIDATION_REPORT_FILE = 'validation-report.json';
 
 /** A validation report as aws-cdk-lib writes it (the fields the compliance report reads). */
 export interface ValidationReportJson {
   readonly pluginReports?: ReadonlyArray<{
     readonly pluginName: string;
+    /** The plugin's own version, when it states one (cdk-nag 3.0 does not). */
+    readonly pluginVersion?: string;
+    /** `success` or `failure`. */
+    readonly conclusion?: string;
     readonly violations?: ReadonlyArray<ValidationViolationJson>;
     readonly suppressedViolations?: ReadonlyArray<ValidationViolationJson & { readonly reason?: string }>;
   }>;

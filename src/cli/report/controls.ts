@@ -13,7 +13,8 @@ import {
   appliesToEveryone, conditionIs, conditionKeys, conditionValue, coversActions, evidenceOf, flatten, FoundResource,
   listOf, LocatedStatement, mentions, refersTo, statementsAt, valueAt,
 } from './template-reading';
-import type { LakePart } from '../../contracts/lake-metadata';
+import { isLakeResourceMetadata, LAKE_METADATA_KEY, LakePart } from '../../contracts/lake-metadata';
+import { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from '../../contracts/principal-tags';
 import { countOf } from '../../contracts/wording';
 import {
   DEFAULT_CREDENTIAL_CACHE_TTL_SECONDS, HandlerEnvironment, MAX_CREDENTIAL_CACHE_TTL_SECONDS, METRICS_NAMESPACE, SOURCE_TAG,
@@ -75,6 +76,12 @@ export function checkControls(lake: LakeInTemplate): Control[] {
     revocationDelay(template),
     threatProtection(template),
     noUnauthenticatedIdentities(template),
+    instituteRoleTrust(template),
+    identityPoolProviders(template),
+    identityPoolRoleMapping(template),
+    principalTagMapping(template),
+    userPoolTriggers(template),
+    appClients(template),
     dataKey(template),
     bucketEncryption(template),
     refusedEncryptionTypes(template),
@@ -129,6 +136,16 @@ class LakeTemplate {
   public allOfType(type: string): FoundResource[] {
     return Object.keys(this.resources).sort()
       .filter((logicalId) => this.resources[logicalId]?.Type === type)
+      .map((logicalId) => ({ logicalId, resource: this.resources[logicalId] }));
+  }
+
+  /** The resources of the template that are a part of any lake (this one's and the others'), by logical id. */
+  public partsOfEveryLake(part: LakePart): FoundResource[] {
+    return Object.keys(this.resources).sort()
+      .filter((logicalId) => {
+        const metadata = this.resources[logicalId]?.Metadata?.[LAKE_METADATA_KEY];
+        return isLakeResourceMetadata(metadata) && metadata.lakes.some((membership) => membership.part === part);
+      })
       .map((logicalId) => ({ logicalId, resource: this.resources[logicalId] }));
   }
 
@@ -252,7 +269,7 @@ function passwordPolicy(t: LakeTemplate): Check {
  */
 function instituteClaims(t: LakeTemplate, pool: FoundResource): string[] {
   const claims = new Set<string>();
-  for (const mapping of t.lakeResourcesOfType('Custom::IdentityPoolPrincipalTags')) {
+  for (const mapping of t.allOfType('Custom::IdentityPoolPrincipalTags')) {
     // The custom resource's SDK call is JSON with references spliced in (inside strings): they read as `${...}`.
     try {
       const call = JSON.parse(flatten(valueAt(mapping.resource, 'Properties.Create')));
@@ -261,7 +278,7 @@ function instituteClaims(t: LakeTemplate, pool: FoundResource): string[] {
       // Not the layout the construct writes: the other sources below still name the claims.
     }
   }
-  for (const mapping of t.lakeResourcesOfType('AWS::Cognito::IdentityPoolPrincipalTag')) {
+  for (const mapping of t.allOfType('AWS::Cognito::IdentityPoolPrincipalTag')) {
     Object.values((valueAt(mapping.resource, 'Properties.PrincipalTags') ?? {}) as Record<string, unknown>)
       .forEach((claim) => claims.add(String(claim)));
   }
@@ -276,7 +293,8 @@ function instituteClaims(t: LakeTemplate, pool: FoundResource): string[] {
       .filter((attribute: any) => attribute?.AttributeDataType !== undefined && typeof attribute?.Name === 'string')
       .forEach((attribute: any) => claims.add(`custom:${attribute.Name}`));
   }
-  return [...claims].filter((claim) => claim.startsWith('custom:')).sort();
+  // Standard attributes too: a mapping from `name` or `email` makes them institute attributes, writable by default.
+  return [...claims].sort();
 }
 
 function instituteAttributeWriters(t: LakeTemplate): Check {
@@ -506,6 +524,316 @@ function noUnauthenticatedIdentities(t: LakeTemplate): Check {
   };
 }
 
+/** The only principal the institute role may trust, and what it may do. */
+const COGNITO_IDENTITY_PRINCIPAL = 'cognito-identity.amazonaws.com';
+const WEB_IDENTITY_TRUST = ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'];
+
+/** Why one Allow statement of the institute role's trust policy lets more in than the lake's signed-in users, or undefined. */
+function trustProblem(statement: LocatedStatement['statement'], identityPool: FoundResource | undefined): string | undefined {
+  const principal = statement.Principal as Record<string, unknown> | string | undefined;
+  const federated = principal && typeof principal === 'object' ? listOf(principal.Federated).map(String) : [];
+  const others = principal && typeof principal === 'object'
+    ? Object.entries(principal).filter(([kind]) => kind !== 'Federated').flatMap(([kind, value]) => listOf(value).map((entry) => `${kind} ${flatten(entry)}`))
+    : [String(principal ?? '(none)')];
+  if (statement.NotPrincipal !== undefined) return 'it uses NotPrincipal (every principal but the ones named)';
+  if (others.length > 0 || federated.some((entry) => entry !== COGNITO_IDENTITY_PRINCIPAL)) {
+    return `it trusts ${sentenceList([...others, ...federated.filter((entry) => entry !== COGNITO_IDENTITY_PRINCIPAL).map((entry) => `Federated ${entry}`)])}`;
+  }
+  if (statement.NotAction !== undefined) return 'it uses NotAction (every action but the ones named)';
+  const extra = listOf(statement.Action).map(String)
+    .filter((action) => !WEB_IDENTITY_TRUST.some((allowed) => allowed.toLowerCase() === action.toLowerCase()));
+  if (extra.length > 0) return `it allows ${sentenceList(extra)}, beyond sts:AssumeRoleWithWebIdentity and sts:TagSession`;
+  const aud = conditionValue(statement, 'StringEquals', `${COGNITO_IDENTITY_PRINCIPAL}:aud`);
+  if (aud === undefined || listOf(aud).length !== 1 || !(identityPool ? refersTo(listOf(aud)[0], identityPool.logicalId) : typeof listOf(aud)[0] !== 'string' || !String(listOf(aud)[0]).includes('*'))) {
+    return `its StringEquals ${COGNITO_IDENTITY_PRINCIPAL}:aud is ${aud === undefined ? 'missing' : flatten(aud)}, not the lake's identity pool alone (identities of any identity pool could assume the role)`;
+  }
+  const amr = conditionValue(statement, 'ForAnyValue:StringLike', `${COGNITO_IDENTITY_PRINCIPAL}:amr`)
+    ?? conditionValue(statement, 'ForAnyValue:StringEquals', `${COGNITO_IDENTITY_PRINCIPAL}:amr`);
+  if (!conditionIs(amr, 'authenticated')) {
+    return `its ${COGNITO_IDENTITY_PRINCIPAL}:amr condition is ${amr === undefined ? 'missing' : JSON.stringify(amr)}, not "authenticated" (guest identities could assume the role)`;
+  }
+  return undefined;
+}
+
+function instituteRoleTrust(t: LakeTemplate): Check {
+  const id = 'identity.institute-role-trust';
+  const title = 'Only signed-in users of the lake\'s identity pool assume the institute role (web identity, session tags), nobody else.';
+  const role = t.part('institute-role');
+  if (!role) return notInTemplate(id, 'identity', title, 'The institute role', 'Check that its trust policy trusts only cognito-identity.amazonaws.com with aud = the lake\'s identity pool and amr = authenticated.');
+  const pool = t.part('identity-pool');
+  const statements = statementsAt(role, 'Properties.AssumeRolePolicyDocument').filter(({ statement }) => (statement.Effect ?? 'Allow') === 'Allow');
+  const problems = statements.map((located) => ({ located, problem: trustProblem(located.statement, pool) }))
+    .filter((entry) => entry.problem !== undefined);
+  const status: Status = statements.length > 0 && problems.length === 0 ? 'met' : 'not-met';
+  return {
+    id,
+    category: 'identity',
+    title,
+    status,
+    detail: status === 'met'
+      ? `The trust policy of the institute role ${role.logicalId} allows only sts:AssumeRoleWithWebIdentity and sts:TagSession, to ${COGNITO_IDENTITY_PRINCIPAL}, `
+        + `with aud = the lake's identity pool${pool ? ` ${pool.logicalId}` : ''} and amr = authenticated.`
+      : statements.length === 0
+        ? `The trust policy of the institute role ${role.logicalId} has no Allow statement the report can read.`
+        : `The trust policy of the institute role ${role.logicalId} lets more than the lake's signed-in users assume it: `
+          + `${problems.map(({ located, problem }) => `${located.property} (${problem})`).join('; ')}.`,
+    evidence: (problems.length > 0 ? problems.map(({ located }) => located) : statements).map((located) => t.evidence(role, located.property)),
+  };
+}
+
+/** The identity providers an identity pool accepts besides its Cognito user pools. */
+const OTHER_PROVIDER_PROPERTIES = ['SupportedLoginProviders', 'OpenIdConnectProviderARNs', 'SamlProviderARNs', 'DeveloperProviderName', 'CognitoEvents', 'CognitoStreams', 'PushSync'];
+
+function identityPoolProviders(t: LakeTemplate): Check {
+  const id = 'identity.identity-pool-providers';
+  const title = 'The identity pool accepts only ID tokens of the lake\'s user pool and app client, checked with the user pool at every exchange.';
+  const pool = t.part('identity-pool');
+  if (!pool) return notInTemplate(id, 'identity', title, 'The identity pool', 'Check that its only provider is the lake\'s user pool and app client, with the server-side token check on.');
+  const userPool = t.part('user-pool');
+  const client = t.part('app-client');
+  const providers = listOf(valueAt(pool.resource, 'Properties.CognitoIdentityProviders'));
+  const problems: string[] = [];
+  providers.forEach((provider: any, index) => {
+    const ownPool = userPool ? mentions(provider?.ProviderName, userPool.logicalId) : false;
+    const ownClient = client ? refersTo(provider?.ClientId, client.logicalId) : false;
+    if (!ownPool || !ownClient) {
+      problems.push(`provider ${index + 1} (${flatten(provider?.ProviderName)}, client ${flatten(provider?.ClientId)}) is not the lake's user pool and app client`);
+    }
+    if (provider?.ServerSideTokenCheck !== true) problems.push(`provider ${index + 1} skips the server-side token check`);
+  });
+  if (providers.length === 0) problems.push('it names no Cognito user pool provider');
+  const others = OTHER_PROVIDER_PROPERTIES
+    .map((property) => ({ property, value: valueAt(pool.resource, `Properties.${property}`) }))
+    .filter(({ value }) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0));
+  for (const { property, value } of others) {
+    const named = property === 'SupportedLoginProviders' && typeof value === 'object' && value !== null ? Object.keys(value) : listOf(value).map(flatten);
+    problems.push(`${property} adds ${sentenceList(named)}`);
+  }
+  return {
+    id,
+    category: 'identity',
+    title,
+    status: problems.length === 0 ? 'met' : 'not-met',
+    detail: problems.length === 0
+      ? `The identity pool ${pool.logicalId} has one provider, the lake's user pool${userPool ? ` ${userPool.logicalId}` : ''} with its app client${client ? ` ${client.logicalId}` : ''}, `
+        + 'with the server-side token check on, and no other login provider.'
+      : `The identity pool ${pool.logicalId} gives the institute role's credentials to more than the lake's users: ${sentenceList(problems)}.`,
+    evidence: [t.evidence(pool, 'Properties.CognitoIdentityProviders'), ...others.map(({ property }) => t.evidence(pool, `Properties.${property}`))],
+  };
+}
+
+function identityPoolRoleMapping(t: LakeTemplate): Check {
+  const id = 'identity.identity-pool-role-mapping';
+  const title = 'The identity pool gives every signed-in user the institute role, and only it: no role chosen by the token or by rules on its claims.';
+  const pool = t.part('identity-pool');
+  const role = t.part('institute-role');
+  if (!pool) return notInTemplate(id, 'identity', title, 'The identity pool', 'Check that its role attachment has the institute role as authenticated role and no role mappings.');
+  const attachments = t.allOfType('AWS::Cognito::IdentityPoolRoleAttachment').filter((attachment) => refersTo(valueAt(attachment.resource, 'Properties.IdentityPoolId'), pool.logicalId));
+  const problems: string[] = [];
+  if (attachments.length === 0) problems.push('no role attachment of the identity pool is in the template');
+  if (attachments.length > 1) problems.push(`${attachments.length} role attachments (${attachments.map((attachment) => attachment.logicalId).join(', ')}) compete for one identity pool`);
+  for (const attachment of attachments) {
+    const authenticated = valueAt(attachment.resource, 'Properties.Roles.authenticated');
+    if (!role || !refersTo(authenticated, role.logicalId)) problems.push(`${attachment.logicalId} gives signed-in users ${authenticated === undefined ? 'no role' : flatten(authenticated)}, not the institute role`);
+    const mappings = valueAt(attachment.resource, 'Properties.RoleMappings');
+    for (const [name, mapping] of Object.entries((mappings ?? {}) as Record<string, any>)) {
+      const type = String(mapping?.Type ?? '(no type)');
+      const roles = listOf(mapping?.RulesConfiguration?.Rules).map((rule: any) => flatten(rule?.RoleARN));
+      problems.push(`${attachment.logicalId} has the role mapping ${name} of type ${type}`
+        + (type === 'Token' ? ' (the token\'s cognito:roles and cognito:preferred_role claims choose the role)' : '')
+        + (roles.length > 0 ? ` (rules on the token's claims choose ${sentenceList(roles)})` : ''));
+    }
+  }
+  return {
+    id,
+    category: 'identity',
+    title,
+    status: problems.length === 0 ? 'met' : 'not-met',
+    detail: problems.length === 0
+      ? `The role attachment ${attachments[0].logicalId} gives signed-in users the institute role${role ? ` ${role.logicalId}` : ''}, with no role mapping.`
+      : `The identity pool ${pool.logicalId} may hand out another role than the institute role: ${sentenceList(problems)}.`,
+    evidence: attachments.flatMap((attachment) => [t.evidence(attachment, 'Properties.Roles'), t.evidence(attachment, 'Properties.RoleMappings')]),
+  };
+}
+
+/** One principal-tag mapping of the identity pool: the tag → claim map of each place the template states it. */
+interface TagMapping {
+  readonly found: FoundResource;
+  readonly property: string;
+  /** Principal tag to claim; undefined when the template's layout cannot be read. */
+  readonly tags?: Record<string, string>;
+  readonly useDefaults?: unknown;
+}
+
+function tagMappings(t: LakeTemplate, pool: FoundResource): TagMapping[] {
+  const mappings: TagMapping[] = [];
+  for (const custom of t.allOfType('Custom::IdentityPoolPrincipalTags')) {
+    for (const call of ['Create', 'Update']) {
+      const value = valueAt(custom.resource, `Properties.${call}`);
+      if (value === undefined || !mentions(value, pool.logicalId)) continue;
+      try {
+        const parsed = JSON.parse(flatten(value));
+        const tags = parsed?.parameters?.PrincipalTags;
+        mappings.push({
+          found: custom,
+          property: `Properties.${call}`,
+          tags: tags && typeof tags === 'object' ? Object.fromEntries(Object.entries(tags).map(([tag, claim]) => [tag, String(claim)])) : undefined,
+          useDefaults: parsed?.parameters?.UseDefaults,
+        });
+      } catch {
+        mappings.push({ found: custom, property: `Properties.${call}` });
+      }
+    }
+  }
+  for (const native of t.allOfType('AWS::Cognito::IdentityPoolPrincipalTag').filter((resource) => refersTo(valueAt(resource.resource, 'Properties.IdentityPoolId'), pool.logicalId))) {
+    const tags = valueAt(native.resource, 'Properties.PrincipalTags');
+    mappings.push({
+      found: native,
+      property: 'Properties.PrincipalTags',
+      tags: tags && typeof tags === 'object' && Object.values(tags).every((claim) => typeof claim === 'string') ? tags as Record<string, string> : undefined,
+      useDefaults: valueAt(native.resource, 'Properties.UseDefaults'),
+    });
+  }
+  return mappings;
+}
+
+function principalTagMapping(t: LakeTemplate): Check {
+  const id = 'identity.principal-tag-mapping';
+  const title = `The principal tags ${READ_PRINCIPAL_TAG} and ${WRITE_PRINCIPAL_TAG} come only from the two institute attributes of the user pool.`;
+  const pool = t.part('identity-pool');
+  const userPool = t.part('user-pool');
+  if (!pool) return notInTemplate(id, 'identity', title, 'The identity pool', `Check that its principal-tag mapping maps ${READ_PRINCIPAL_TAG} and ${WRITE_PRINCIPAL_TAG} from the institute attributes only.`);
+  const handlerClaims = (variable: string) => [...new Set(t.handlers().map((handler) => valueAt(handler.resource, `Properties.Environment.Variables.${variable}`))
+    .filter((claim): claim is string => typeof claim === 'string'))];
+  const custom = userPool ? listOf(valueAt(userPool.resource, 'Properties.Schema'))
+    .filter((attribute: any) => attribute?.AttributeDataType !== undefined && typeof attribute?.Name === 'string')
+    .map((attribute: any) => `custom:${attribute.Name}`) : [];
+  const expected: Record<string, string[]> = {
+    [READ_PRINCIPAL_TAG]: handlerClaims(HandlerEnvironment.READ_CLAIM),
+    [WRITE_PRINCIPAL_TAG]: handlerClaims(HandlerEnvironment.WRITE_CLAIM),
+  };
+  const mappings = tagMappings(t, pool);
+  const problems: string[] = [];
+  if (mappings.length === 0) {
+    problems.push(`the template has no principal-tag mapping of the identity pool ${pool.logicalId}, so where the ${READ_PRINCIPAL_TAG} and ${WRITE_PRINCIPAL_TAG} tags come from cannot be checked`);
+  }
+  for (const mapping of mappings) {
+    const where = `${mapping.found.logicalId} ${mapping.property}`;
+    if (!mapping.tags) {
+      problems.push(`${where} is not a mapping the report can read`);
+      continue;
+    }
+    if (mapping.useDefaults === true) problems.push(`${where} uses Cognito's default mapping (UseDefaults)`);
+    for (const tag of [READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG]) {
+      const claim = mapping.tags[tag];
+      if (claim === undefined) {
+        problems.push(`${where} maps no ${tag} tag`);
+      } else if (!claim.startsWith('custom:') || (userPool && !custom.includes(claim))) {
+        problems.push(`${where} maps the ${tag} tag from ${claim}, not from an institute attribute of the user pool (a standard attribute such as name or email is the user's to write by default)`);
+      } else if (expected[tag].length > 0 && !expected[tag].includes(claim)) {
+        problems.push(`${where} maps the ${tag} tag from ${claim}, where the handlers read the ${tag} institute from ${sentenceList(expected[tag])}`);
+      }
+    }
+  }
+  return {
+    id,
+    category: 'identity',
+    title,
+    status: problems.length === 0 ? 'met' : 'not-met',
+    detail: problems.length === 0
+      ? `The identity pool's principal-tag mapping (${[...new Set(mappings.map((mapping) => mapping.found.logicalId))].join(', ')}) maps `
+        + `${sentenceList([READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG].map((tag) => `${tag} from ${mappings[0].tags![tag]}`))}, the user pool's institute attributes, and nothing by default.`
+      : `The principal tags that decide every access may not come from the institute attributes: ${sentenceList(problems)}.`,
+    evidence: mappings.map((mapping) => t.evidence(mapping.found, mapping.property)),
+  };
+}
+
+/** What each user pool trigger can do to the lake's model. */
+const TRIGGER_RISKS: Record<string, string> = {
+  PreTokenGeneration: 'rewrites the claims of every token, the institute claims included',
+  PreTokenGenerationConfig: 'rewrites the claims of every token, the institute claims included',
+  UserMigration: 'creates users with the attributes its code chooses, institutes included',
+  DefineAuthChallenge: 'decides custom sign-in challenges, which can replace the password and MFA',
+  CreateAuthChallenge: 'creates custom sign-in challenges',
+  VerifyAuthChallengeResponse: 'decides whether a custom challenge is answered',
+  PreSignUp: 'can confirm and verify users automatically',
+  PreAuthentication: 'runs code at every sign-in',
+  PostAuthentication: 'runs code after every sign-in',
+  PostConfirmation: 'runs code with every new user',
+  CustomMessage: 'writes the messages that carry codes and temporary passwords',
+  CustomEmailSender: 'receives codes and temporary passwords to send by email',
+  CustomSMSSender: 'receives codes to send by SMS',
+  KMSKeyID: 'the key of the custom sender triggers',
+};
+
+function userPoolTriggers(t: LakeTemplate): Check {
+  const id = 'identity.user-pool-triggers';
+  const title = 'No Lambda trigger of the user pool can change who a user is or which institutes their token names.';
+  const pool = t.part('user-pool');
+  if (!pool) return notInTemplate(id, 'identity', title, 'The user pool', 'Check that it has no Lambda triggers, or review their code: a pre token generation trigger can rewrite the institute claims.');
+  const config = valueAt(pool.resource, 'Properties.LambdaConfig');
+  const triggers = Object.entries((config ?? {}) as Record<string, unknown>).filter(([, value]) => value !== undefined && value !== null && value !== '');
+  return {
+    id,
+    category: 'identity',
+    title,
+    status: triggers.length === 0 ? 'met' : 'not-met',
+    detail: triggers.length === 0
+      ? `The user pool ${pool.logicalId} has no Lambda trigger: the tokens carry the attributes administrators set.`
+      : `The user pool ${pool.logicalId} has Lambda triggers whose code the report cannot read: `
+        + `${sentenceList(triggers.map(([trigger, value]) => `${trigger} (${flatten(typeof value === 'object' && value !== null && 'LambdaArn' in value ? (value as any).LambdaArn : value)}: it ${TRIGGER_RISKS[trigger] ?? 'runs code in the sign-in path'})`))}. `
+        + 'Review their code and who may change it; the report cannot call this a pass.',
+    evidence: [t.evidence(pool, 'Properties.LambdaConfig')],
+  };
+}
+
+/** The sign-in flows the README promises for the lake's app client. */
+const PROMISED_AUTH_FLOWS = ['ALLOW_USER_SRP_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH'];
+/** Cognito's flows when a client names none. */
+const DEFAULT_AUTH_FLOWS = ['ALLOW_USER_SRP_AUTH', 'ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'];
+
+function appClients(t: LakeTemplate): Check {
+  const id = 'identity.app-clients';
+  const title = 'The user pool\'s app clients offer only SRP and the administrator\'s password flow: no hosted UI or OAuth, no plain password flow.';
+  const pool = t.part('user-pool');
+  if (!pool) return notInTemplate(id, 'identity', title, 'The user pool', 'Check that its app clients offer only ALLOW_USER_SRP_AUTH and ALLOW_ADMIN_USER_PASSWORD_AUTH, and no OAuth flows.');
+  const clients = t.allOfType('AWS::Cognito::UserPoolClient').filter((client) => refersTo(valueAt(client.resource, 'Properties.UserPoolId'), pool.logicalId));
+  const problems: string[] = [];
+  for (const client of clients) {
+    const properties = (client.resource.Properties ?? {}) as Record<string, any>;
+    const declared = properties.ExplicitAuthFlows;
+    const flows = declared === undefined ? DEFAULT_AUTH_FLOWS : listOf(declared).map(flatten);
+    const extra = flows.filter((flow) => !PROMISED_AUTH_FLOWS.includes(flow));
+    const own: string[] = [];
+    if (extra.length > 0) {
+      own.push(`offers ${sentenceList(extra)}${declared === undefined ? ' (Cognito\'s default without ExplicitAuthFlows)' : ''}`
+        + (extra.includes('ALLOW_USER_PASSWORD_AUTH') ? ' (the password goes to Cognito itself instead of SRP)' : ''));
+    }
+    if (properties.GenerateSecret === true && flows.includes('ALLOW_USER_PASSWORD_AUTH')) own.push('has a client secret with the plain password flow (a server that holds the secret signs users in with their passwords)');
+    const oauthFlows = listOf(properties.AllowedOAuthFlows).map(flatten);
+    if (properties.AllowedOAuthFlowsUserPoolClient === true || oauthFlows.length > 0) {
+      own.push(`offers OAuth (${oauthFlows.length > 0 ? sentenceList(oauthFlows) : 'no flow named'})${oauthFlows.includes('implicit') ? ', the implicit flow returning tokens in the browser\'s URL' : ''}`);
+    }
+    const callbacks = [...listOf(properties.CallbackURLs), ...listOf(properties.LogoutURLs)].map(flatten);
+    const plain = callbacks.filter((url) => !/^https:\/\//i.test(url) && !/^http:\/\/localhost(:\d+)?(\/|$)/i.test(url));
+    if (callbacks.length > 0) own.push(`sends tokens to ${sentenceList(callbacks)}${plain.length > 0 ? ` (${sentenceList(plain)} not over HTTPS)` : ''}`);
+    if (own.length > 0) problems.push(`${client.logicalId} ${sentenceList(own)}`);
+  }
+  return {
+    id,
+    category: 'identity',
+    title,
+    status: problems.length === 0 && clients.length > 0 ? 'met' : 'not-met',
+    detail: clients.length === 0
+      ? 'The user pool has no app client in the template.'
+      : problems.length === 0
+        ? `${clients.length === 1 ? `The app client ${clients[0].logicalId} offers` : `Each of the ${clients.length} app clients offers`} only ${sentenceList(PROMISED_AUTH_FLOWS)}, with no OAuth flow, as the construct documents.`
+        : `App clients of the user pool ${pool.logicalId} offer more than the construct documents: ${problems.join('; ')}.`,
+    evidence: clients.flatMap((client) => [t.evidence(client, 'Properties.ExplicitAuthFlows'), ...valueAt(client.resource, 'Properties.AllowedOAuthFlows') !== undefined
+      ? [t.evidence(client, 'Properties.AllowedOAuthFlows')] : []]),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Data protection
 // ---------------------------------------------------------------------------------------------
@@ -619,9 +947,24 @@ function refusedEncryptionTypes(t: LakeTemplate): Check {
   };
 }
 
+/** The handlers' security groups with every egress rule they have (inline and separate), each cited. */
+function handlerEgress(t: LakeTemplate): { rules: Array<{ found: FoundResource; property: string; rule: Record<string, unknown> }> } {
+  const groups = [...new Map(t.handlers().flatMap((handler) => listOf(valueAt(handler.resource, 'Properties.VpcConfig.SecurityGroupIds')))
+    .map((value) => t.referenced(value)).filter(isDefined).map((group) => [group.logicalId, group])).values()];
+  const rules: Array<{ found: FoundResource; property: string; rule: Record<string, unknown> }> = [];
+  for (const group of groups) {
+    listOf(valueAt(group.resource, 'Properties.SecurityGroupEgress'))
+      .forEach((rule, index) => rules.push({ found: group, property: `Properties.SecurityGroupEgress[${index}]`, rule: rule as Record<string, unknown> }));
+    for (const egress of t.allOfType('AWS::EC2::SecurityGroupEgress').filter((candidate) => mentions(valueAt(candidate.resource, 'Properties.GroupId'), group.logicalId))) {
+      rules.push({ found: egress, property: 'Properties', rule: (egress.resource.Properties ?? {}) as Record<string, unknown> });
+    }
+  }
+  return { rules };
+}
+
 function tlsOnly(t: LakeTemplate): Check {
   const id = 'data-protection.tls-only';
-  const title = 'The data bucket refuses every request that does not use TLS.';
+  const title = 'Messages travel only over TLS: the bucket refuses plain HTTP, the API serves HTTPS only, the handlers send HTTPS only.';
   const bucket = t.part('data-bucket');
   if (!bucket) return notInTemplate(id, 'data-protection', title, 'The data bucket', 'Check that its bucket policy denies requests with aws:SecureTransport false.');
   const policy = t.part('data-bucket-policy');
@@ -630,19 +973,33 @@ function tlsOnly(t: LakeTemplate): Check {
     onlyConditions(statement, ['Bool aws:SecureTransport']) && conditionIs(conditionValue(statement, 'Bool', 'aws:SecureTransport'), 'false'));
   const minimumTls = denyForEveryone(statements, OBJECT_ACCESS, (statement) => onlyConditions(statement, ['NumericLessThan s3:TlsVersion']));
   const version = minimumTls ? listOf(conditionValue(minimumTls.statement, 'NumericLessThan', 's3:TlsVersion'))[0] : undefined;
+  const api = t.part('api');
+  const protocol = api ? valueAt(api.resource, 'Properties.ProtocolType') : undefined;
+  const { rules } = handlerEgress(t);
+  const notHttps = rules.filter(({ rule }) => !(String(rule.IpProtocol) === 'tcp' && Number(rule.FromPort) === 443 && Number(rule.ToPort) === 443)
+    && !(rule.CidrIp === '255.255.255.255/32' && String(rule.IpProtocol) === 'icmp'));
+  const apiText = protocol === 'HTTP'
+    ? `The API ${api!.logicalId} is an HTTP API, which API Gateway serves over HTTPS only.`
+    : api ? `The API ${api.logicalId} has ProtocolType ${JSON.stringify(protocol ?? null)}, not an HTTP API.` : 'The API is not in the template.';
+  const handlerText = rules.length === 0
+    ? 'The handlers\' outbound rules are not in the template.'
+    : notHttps.length === 0
+      ? 'The handlers\' security group allows outbound TCP 443 (HTTPS) only, to the S3 and Cognito Identity endpoints.'
+      : `The handlers' security group also allows ${sentenceList(notHttps.map(({ found, rule }) => `${found.logicalId} ${String(rule.IpProtocol)} ${String(rule.FromPort ?? '')}-${String(rule.ToPort ?? '')}`))} out: only the AWS SDK's HTTPS endpoints keep the handlers' calls on TLS.`;
   return {
     id,
     category: 'data-protection',
     title,
-    status: deny ? 'met' : 'not-met',
+    status: deny && protocol === 'HTTP' ? 'met' : 'not-met',
     detail: deny
-      ? `The bucket policy denies every principal any request without TLS${version === undefined ? '' : `, and any request with TLS older than ${String(version)}`}. `
-        + 'The HTTP API accepts HTTPS only, and the handlers reach Cognito Identity over HTTPS.'
+      ? `The bucket policy denies every principal any request without TLS${version === undefined ? '' : `, and any request with TLS older than ${String(version)}`}. ${apiText} ${handlerText}`
       : `${policy ? 'The bucket policy has no Deny for every principal on aws:SecureTransport false' : 'The bucket has no bucket policy in the template'}: `
-        + 'messages could be read or written over plain HTTP.',
+        + `messages could be read or written over plain HTTP. ${apiText}`,
     evidence: [
       ...t.statementEvidence(policy, deny),
       ...policy && minimumTls ? [t.evidence(policy, minimumTls.property)] : [],
+      ...api ? [t.evidence(api, 'Properties.ProtocolType')] : [],
+      ...rules.map(({ found, property }) => t.evidence(found, property)),
     ],
   };
 }
@@ -854,20 +1211,33 @@ function endpointAllows(statements: LocatedStatement[]): LocatedStatement[] {
 
 function s3Endpoint(t: LakeTemplate): Check {
   const id = 'network.s3-endpoint';
-  const title = 'The handlers reach S3 through a gateway endpoint whose policy allows only the lake\'s object reads and writes.';
+  const title = 'The handlers reach S3 through a gateway endpoint whose policy allows only the lake\'s object reads and writes (and those of the other lakes that share it).';
   const endpoint = t.part('s3-endpoint');
   if (!endpoint) {
     return notInTemplate(id, 'network', title, 'The S3 gateway endpoint',
       'Check that its policy allows only s3:GetObject, s3:PutObject and s3:PutObjectTagging on the lake\'s objects, and that only the handlers\' route tables use it.');
   }
   const bucket = t.part('data-bucket');
+  // A shared endpoint (the README's two lakes on shared subnets) carries the objects of every lake of the template.
+  const lakeBuckets = t.partsOfEveryLake('data-bucket');
+  const isLakeObjects = (resource: unknown) => (bucket ? [bucket, ...lakeBuckets] : lakeBuckets)
+    .some((candidate) => mentions(resource, candidate.logicalId));
   const allows = endpointAllows(statementsAt(endpoint, 'Properties.PolicyDocument'));
   const hasPolicy = valueAt(endpoint.resource, 'Properties.PolicyDocument') !== undefined;
-  const broad = allows.filter(({ statement }) => statement.NotAction !== undefined || statement.NotResource !== undefined
-    || listOf(statement.Action).some((action) => String(action).includes('*'))
-    || listOf(statement.Resource).some((resource) => (bucket ? !mentions(resource, bucket.logicalId) : flatten(resource) === '*')));
+  const wider = ({ statement }: LocatedStatement) => [
+    ...statement.NotAction !== undefined ? ['NotAction'] : [],
+    ...statement.NotResource !== undefined ? ['NotResource'] : [],
+    ...listOf(statement.Action).map(String).filter((action) => action.includes('*')),
+    ...listOf(statement.Resource).filter((resource) => (bucket ? !isLakeObjects(resource) : flatten(resource) === '*')).map(flatten),
+  ];
+  const broad = allows.filter((located) => wider(located).length > 0);
+  const ownObjects = bucket
+    ? allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, bucket.logicalId)))
+    : allows.length > 0;
+  const shared = lakeBuckets.filter((candidate) => candidate.logicalId !== bucket?.logicalId
+    && allows.some(({ statement }) => listOf(statement.Resource).some((resource) => mentions(resource, candidate.logicalId))));
   const routeTables = listOf(valueAt(endpoint.resource, 'Properties.RouteTableIds'));
-  const status: Status = hasPolicy && allows.length > 0 && broad.length === 0 ? 'met' : 'not-met';
+  const status: Status = hasPolicy && ownObjects && broad.length === 0 ? 'met' : 'not-met';
   const actions = [...new Set(allows.flatMap(({ statement }) => listOf(statement.Action).map(String)))].sort();
   return {
     id,
@@ -875,35 +1245,57 @@ function s3Endpoint(t: LakeTemplate): Check {
     title,
     status,
     detail: status === 'met'
-      ? `The ${String(valueAt(endpoint.resource, 'Properties.VpcEndpointType') ?? 'Gateway')} endpoint is attached to ${routeTables.length} route table${routeTables.length === 1 ? '' : 's'}; `
-        + `its policy allows only ${sentenceList(actions)} on the lake's objects, so nothing goes through it to another bucket.`
+      ? `The ${String(valueAt(endpoint.resource, 'Properties.VpcEndpointType') ?? 'Gateway')} endpoint ${endpoint.logicalId} is attached to ${plural(routeTables.length, 'route table')}; `
+        + `its policy allows only ${sentenceList(actions)} on the lake's objects${shared.length > 0 ? ` and on those of the other lakes that share it (${shared.map((candidate) => candidate.logicalId).join(', ')})` : ''}, `
+        + 'so nothing goes through it to another bucket.'
       : !hasPolicy
-        ? 'The S3 endpoint has no policy: it carries any S3 request, to any bucket, from its route tables.'
-        : `The S3 endpoint's policy allows more than the lake's object reads and writes (${broad.map(({ property }) => property).join(', ') || 'no Allow statement'}).`,
-    evidence: [t.evidence(endpoint, 'Properties.PolicyDocument'), t.evidence(endpoint, 'Properties.RouteTableIds')],
+        ? `The S3 endpoint ${endpoint.logicalId} has no policy: it carries any S3 request, to any bucket, from its route tables.`
+        : `The S3 endpoint ${endpoint.logicalId}'s policy allows more than the lake's object reads and writes `
+          + `(${broad.map((located) => `${located.property}: ${sentenceList(wider(located))}`).join('; ') || 'no Allow statement on the lake\'s objects'}).`,
+    evidence: [
+      ...(broad.length > 0 ? broad : allows).map((located) => t.evidence(endpoint, located.property)),
+      ...hasPolicy ? [] : [t.evidence(endpoint, 'Properties.PolicyDocument')],
+      t.evidence(endpoint, 'Properties.RouteTableIds'),
+    ],
   };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function cognitoIdentityEndpoint(t: LakeTemplate): Check {
   const id = 'network.cognito-identity-endpoint';
-  const title = 'The handlers reach Cognito Identity through an interface endpoint whose policy allows only the token exchange of the lake\'s identity pool.';
+  const title = 'The handlers reach Cognito Identity through an interface endpoint whose policy allows only the token exchange of the lake\'s identity pool (and of the other lakes that share it).';
   const endpoint = t.part('cognito-identity-endpoint');
   if (!endpoint) {
     return notInTemplate(id, 'network', title, 'The Cognito Identity endpoint',
       'Check that it has private DNS on and that its policy allows only GetId and GetCredentialsForIdentity for the lake\'s identity pool.');
   }
   const pool = t.part('identity-pool');
+  // A shared endpoint (the README's two lakes in one VPC) carries one statement per lake of the template.
+  const lakePools = t.partsOfEveryLake('identity-pool');
   const conditionKey = 'cognito-identity-auth:IdentityPoolArn';
   const allows = endpointAllows(statementsAt(endpoint, 'Properties.PolicyDocument'));
   const hasPolicy = valueAt(endpoint.resource, 'Properties.PolicyDocument') !== undefined;
-  const broad = allows.filter(({ statement }) => statement.NotAction !== undefined
+  const poolsOf = (statement: LocatedStatement['statement']) => listOf(conditionValue(statement, 'StringEquals', conditionKey));
+  const isLakePool = (value: unknown) => (pool ? [pool, ...lakePools] : lakePools).some((candidate) => mentions(value, candidate.logicalId));
+  const broad = allows.filter(({ statement }) => statement.NotAction !== undefined || statement.NotPrincipal !== undefined
     || listOf(statement.Action).some((action) => !COGNITO_IDENTITY_EXCHANGE.includes(String(action)))
-    || (pool ? !mentions(conditionValue(statement, 'StringEquals', conditionKey), pool.logicalId) : conditionValue(statement, 'StringEquals', conditionKey) === undefined));
+    || poolsOf(statement).length === 0 || (pool ? !poolsOf(statement).every(isLakePool) : false));
+  const ownPool = pool ? allows.some(({ statement }) => poolsOf(statement).some((value) => mentions(value, pool.logicalId))) : allows.length > 0;
+  const shared = lakePools.filter((candidate) => candidate.logicalId !== pool?.logicalId
+    && allows.some(({ statement }) => poolsOf(statement).some((value) => mentions(value, candidate.logicalId))));
   const privateDns = valueAt(endpoint.resource, 'Properties.PrivateDnsEnabled') === true;
+  const describe = ({ statement, property }: LocatedStatement) => `${property}: ${sentenceList([
+    ...listOf(statement.Action).map(String).filter((action) => !COGNITO_IDENTITY_EXCHANGE.includes(action)),
+    ...statement.NotAction !== undefined ? ['NotAction'] : [],
+    ...poolsOf(statement).length === 0 ? [`no StringEquals ${conditionKey}`] : poolsOf(statement).filter((value) => !isLakePool(value)).map(flatten),
+  ])}`;
   const problems = [
     ...hasPolicy ? [] : ['it has no policy, so it carries any Cognito Identity call (another account\'s identity pool too)'],
-    ...hasPolicy && (broad.length > 0 || allows.length === 0)
-      ? [`its policy allows more than GetId and GetCredentialsForIdentity for the lake's identity pool (${broad.map(({ property }) => property).join(', ') || 'no Allow statement'})`] : [],
+    ...hasPolicy && (broad.length > 0 || !ownPool)
+      ? [`its policy allows more than GetId and GetCredentialsForIdentity for the identity pools of the lakes in this template (${broad.map(describe).join('; ') || 'no Allow statement for this lake\'s pool'})`] : [],
     ...privateDns ? [] : ['private DNS is off, so the handlers\' calls to Cognito Identity do not go through it'],
   ];
   return {
@@ -912,9 +1304,14 @@ function cognitoIdentityEndpoint(t: LakeTemplate): Check {
     title,
     status: problems.length === 0 ? 'met' : 'not-met',
     detail: problems.length === 0
-      ? `The interface endpoint has private DNS on; its policy allows only GetId and GetCredentialsForIdentity, on ${conditionKey} = the lake's identity pool.`
-      : `The Cognito Identity endpoint: ${sentenceList(problems)}.`,
-    evidence: [t.evidence(endpoint, 'Properties.PolicyDocument'), t.evidence(endpoint, 'Properties.PrivateDnsEnabled')],
+      ? `The interface endpoint ${endpoint.logicalId} has private DNS on; its policy allows only GetId and GetCredentialsForIdentity, on ${conditionKey} = the lake's identity pool`
+        + `${shared.length > 0 ? ` and the identity pools of the other lakes that share the endpoint (${shared.map((candidate) => candidate.logicalId).join(', ')})` : ''}.`
+      : `The Cognito Identity endpoint ${endpoint.logicalId}: ${sentenceList(problems)}.`,
+    evidence: [
+      ...(broad.length > 0 ? broad : allows).map((located) => t.evidence(endpoint, located.property)),
+      ...hasPolicy ? [] : [t.evidence(endpoint, 'Properties.PolicyDocument')],
+      t.evidence(endpoint, 'Properties.PrivateDnsEnabled'),
+    ],
   };
 }
 
@@ -971,7 +1368,7 @@ function apiOnlyGate(t: LakeTemplate): Check {
 
 function s3AccessLogs(t: LakeTemplate): Check {
   const id = 'audit.s3-access-logs';
-  const title = 'Every request to the data bucket is recorded in S3 server access logs.';
+  const title = 'Requests to the data bucket are recorded in S3 server access logs (best effort: S3 does not promise every record, nor when it arrives).';
   const bucket = t.part('data-bucket');
   if (!bucket) return notInTemplate(id, 'audit', title, 'The data bucket', 'Check that its server access logs (or CloudTrail S3 data events) are on.');
   const destination = valueAt(bucket.resource, 'Properties.LoggingConfiguration.DestinationBucketName');
@@ -983,7 +1380,8 @@ function s3AccessLogs(t: LakeTemplate): Check {
     status: destination !== undefined ? 'met' : 'not-met',
     detail: destination !== undefined
       ? `Server access logs go to ${logs && refersTo(destination, logs.logicalId) ? `the lake's log bucket ${logs.logicalId}` : `the bucket ${flatten(destination)}`}`
-        + `${valueAt(bucket.resource, 'Properties.LoggingConfiguration.LogFilePrefix') ? ` under ${String(valueAt(bucket.resource, 'Properties.LoggingConfiguration.LogFilePrefix'))}` : ''}.`
+        + `${valueAt(bucket.resource, 'Properties.LoggingConfiguration.LogFilePrefix') ? ` under ${String(valueAt(bucket.resource, 'Properties.LoggingConfiguration.LogFilePrefix'))}` : ''}. `
+        + 'S3 delivers them on a best-effort basis, usually within hours, and a record may be missing: CloudTrail S3 data events (the operator\'s) are the complete record.'
       : 'The data bucket has no server access logging: requests to it are recorded only if CloudTrail S3 data events are on in the account.',
     evidence: [t.evidence(bucket, 'Properties.LoggingConfiguration')],
   };
@@ -991,7 +1389,7 @@ function s3AccessLogs(t: LakeTemplate): Check {
 
 function vpcFlowLogs(t: LakeTemplate): Check {
   const id = 'audit.vpc-flow-logs';
-  const title = 'All network traffic of the lake\'s VPC is recorded in flow logs.';
+  const title = 'The lake\'s VPC records the metadata of its network traffic in flow logs (addresses, ports, bytes, accepted or rejected; no content, no caller).';
   const vpc = t.part('vpc');
   if (!vpc) return notInTemplate(id, 'audit', title, 'The VPC', 'Check that its flow logs record all traffic (accepted and rejected).');
   const flowLogs = t.allOfType('AWS::EC2::FlowLog').filter((log) => refersTo(valueAt(log.resource, 'Properties.ResourceId'), vpc.logicalId));
@@ -1002,7 +1400,8 @@ function vpcFlowLogs(t: LakeTemplate): Check {
     title,
     status: all ? 'met' : 'not-met',
     detail: all
-      ? `The flow log ${all.logicalId} records all traffic of the VPC (${String(valueAt(all.resource, 'Properties.LogDestinationType') ?? 'cloud-watch-logs')}).`
+      ? `The flow log ${all.logicalId} records accepted and rejected traffic of the VPC (${String(valueAt(all.resource, 'Properties.LogDestinationType') ?? 'cloud-watch-logs')}): `
+        + 'IP addresses, ports, protocols and byte counts per capture window, on a best-effort basis, never the content or who the caller was.'
       : flowLogs.length > 0
         ? `The VPC's flow logs record only ${sentenceList(flowLogs.map((log) => String(valueAt(log.resource, 'Properties.TrafficType'))))} traffic, not all.`
         : 'The VPC has no flow log in the template.',
@@ -1015,24 +1414,39 @@ function apiStage(t: LakeTemplate): FoundResource | undefined {
   return t.part('api-stage') ?? (api ? t.lakeResourcesOfType('AWS::ApiGatewayV2::Stage').find((stage) => refersTo(valueAt(stage.resource, 'Properties.ApiId'), api.logicalId)) : undefined);
 }
 
+/** What an access log line must hold to say who called what, when, and with which outcome: the stage variables that carry each. */
+const ACCESS_LOG_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['caller', ['$context.authorizer.claims.sub', '$context.authorizer.claims.email', '$context.authorizer.claims.username', '$context.authorizer.claims.cognito:username']],
+  ['route', ['$context.routeKey', '$context.path', '$context.resourcePath']],
+  ['status', ['$context.status']],
+  ['time', ['$context.requestTime', '$context.requestTimeEpoch']],
+];
+
 function apiAccessLogs(t: LakeTemplate): Check {
   const id = 'audit.api-access-logs';
-  const title = 'Every API request is recorded in access logs (who called what, the outcome; no bodies or tokens).';
+  const title = 'Each API request is written to access logs with its caller, route, status and time (no bodies or tokens).';
   const stage = apiStage(t);
-  if (!stage) return notInTemplate(id, 'audit', title, 'The API stage', 'Check that it writes access logs.');
+  if (!stage) return notInTemplate(id, 'audit', title, 'The API stage', 'Check that it writes access logs with the caller, route, status and time.');
   const destination = valueAt(stage.resource, 'Properties.AccessLogSettings.DestinationArn');
   const format = valueAt(stage.resource, 'Properties.AccessLogSettings.Format');
   const logs = t.part('api-access-logs');
-  const on = destination !== undefined && typeof format === 'string' && format.length > 0;
+  const text = typeof format === 'string' ? format : '';
+  // A variable counts only whole: `$context.status` is not `$context.statusCode`, nor part of `$context.integrationStatus`.
+  const holds = (variable: string) => new RegExp(`(^|[^\\w.])${variable.replace(/[.$]/g, '\\$&')}(?![\\w.:])`).test(text);
+  const missing = ACCESS_LOG_FIELDS.filter(([, variables]) => !variables.some(holds)).map(([field]) => field);
+  const on = destination !== undefined && text.length > 0;
+  const status: Status = on && missing.length === 0 ? 'met' : 'not-met';
   return {
     id,
     category: 'audit',
     title,
-    status: on ? 'met' : 'not-met',
-    detail: on
-      ? `The stage writes one access log line per request to ${logs && refersTo(destination, logs.logicalId) ? `the log group ${logs.logicalId}` : flatten(destination)}, `
-        + `with ${Object.keys(safeJson(format as string) ?? {}).length || 'the'} fields of its format.`
-      : 'The API stage writes no access logs.',
+    status,
+    detail: status === 'met'
+      ? `The stage ${stage.logicalId} writes one access log line per request to ${logs && refersTo(destination, logs.logicalId) ? `the log group ${logs.logicalId}` : flatten(destination)}, `
+        + `with the caller (the user's sub), route, status and time among the ${Object.keys(safeJson(text) ?? {}).length || 'other'} fields of its format.`
+      : !on
+        ? `The API stage ${stage.logicalId} writes no access logs.`
+        : `The access log format of the API stage ${stage.logicalId} has no ${sentenceList(missing)} field: its lines do not say ${sentenceList(missing.map((field) => ({ caller: 'who called', route: 'which route', status: 'with which outcome', time: 'when' })[field] ?? field))}.`,
     evidence: [t.evidence(stage, 'Properties.AccessLogSettings.DestinationArn'), t.evidence(stage, 'Properties.AccessLogSettings.Format')],
   };
 }
@@ -1050,28 +1464,53 @@ function retentionDays(value: unknown): string {
   return typeof value === 'number' ? countOf(value, 'day') : `${String(value)} days`;
 }
 
+/** The shortest number of days a bucket's enabled lifecycle rules keep an object (current or noncurrent), or undefined when none expires them. */
+function bucketExpiry(bucket: FoundResource): { days: number; how: string } | undefined {
+  const rules = listOf(valueAt(bucket.resource, 'Properties.LifecycleConfiguration.Rules')).filter((rule: any) => rule?.Status !== 'Disabled');
+  const expiries = rules.flatMap((rule: any) => [
+    ...typeof rule?.ExpirationInDays === 'number' ? [{ days: rule.ExpirationInDays as number, how: `expires logs after ${countOf(rule.ExpirationInDays as number, 'day')}` }] : [],
+    ...rule?.ExpirationDate !== undefined ? [{ days: 0, how: `expires every log on ${flatten(rule.ExpirationDate)}` }] : [],
+    ...typeof rule?.NoncurrentVersionExpiration?.NoncurrentDays === 'number'
+      ? [{ days: rule.NoncurrentVersionExpiration.NoncurrentDays as number, how: `deletes overwritten or deleted logs after ${countOf(rule.NoncurrentVersionExpiration.NoncurrentDays as number, 'day')}` }] : [],
+    ...typeof rule?.NoncurrentVersionExpirationInDays === 'number'
+      ? [{ days: rule.NoncurrentVersionExpirationInDays as number, how: `deletes overwritten or deleted logs after ${countOf(rule.NoncurrentVersionExpirationInDays as number, 'day')}` }] : [],
+  ]);
+  return expiries.sort((x, y) => x.days - y.days)[0];
+}
+
 function logRetention(t: LakeTemplate): Check {
   const id = 'audit.log-retention';
-  const title = `Every log group of the lake keeps its logs at least ${MIN_LOG_RETENTION_DAYS} days.`;
+  const title = `Every log of the lake (its log groups and the server access log bucket) is kept at least ${MIN_LOG_RETENTION_DAYS} days.`;
   const groups = t.lakeResourcesOfType('AWS::Logs::LogGroup');
+  const logBucket = t.part('access-log-bucket');
   const short = groups.filter((group) => {
     const days = valueAt(group.resource, 'Properties.RetentionInDays');
     // Without RetentionInDays CloudWatch Logs keeps the logs for ever.
     return days !== undefined && !(typeof days === 'number' && days >= MIN_LOG_RETENTION_DAYS);
   });
+  const expiry = logBucket ? bucketExpiry(logBucket) : undefined;
+  const shortBucket = expiry !== undefined && expiry.days < MIN_LOG_RETENTION_DAYS;
   const days = [...new Set(groups.map((group) => valueAt(group.resource, 'Properties.RetentionInDays')))].map((value) => value === undefined ? 'never expire' : retentionDays(value));
+  const problems = [
+    ...short.length > 0 ? [`${sentenceList(short.map((group) => `${group.logicalId} (${retentionDays(valueAt(group.resource, 'Properties.RetentionInDays'))})`))} `
+      + `keep${short.length === 1 ? 's' : ''} logs less than ${MIN_LOG_RETENTION_DAYS} days`] : [],
+    ...shortBucket ? [`the server access log bucket ${logBucket!.logicalId} ${expiry!.how}, less than ${MIN_LOG_RETENTION_DAYS} days`] : [],
+  ];
   return {
     id,
     category: 'audit',
     title,
-    status: groups.length > 0 && short.length === 0 ? 'met' : 'not-met',
+    status: groups.length > 0 && problems.length === 0 ? 'met' : 'not-met',
     detail: groups.length === 0
       ? 'The lake has no log group in the template.'
-      : short.length === 0
-        ? `All ${groups.length} log groups of the lake keep their logs ${sentenceList(days)}.`
-        : `${sentenceList(short.map((group) => `${group.logicalId} (${retentionDays(valueAt(group.resource, 'Properties.RetentionInDays'))})`))} `
-          + `keep${short.length === 1 ? 's' : ''} logs less than ${MIN_LOG_RETENTION_DAYS} days.`,
-    evidence: groups.map((group) => t.evidence(group, 'Properties.RetentionInDays')),
+      : problems.length === 0
+        ? `All ${groups.length} log groups of the lake keep their logs ${sentenceList(days)}`
+          + `${logBucket ? `; the server access log bucket ${logBucket.logicalId} ${expiry ? `${expiry.how} and keeps current logs` : 'keeps its logs'} until they are deleted` : ''}.`
+        : `${sentenceList(problems)}.`.replace(/^./, (first) => first.toUpperCase()),
+    evidence: [
+      ...groups.map((group) => t.evidence(group, 'Properties.RetentionInDays')),
+      ...logBucket ? [t.evidence(logBucket, 'Properties.LifecycleConfiguration')] : [],
+    ],
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The mapping of the lake's controls to the HIPAA Security Rule's technical safeguards (45 CFR
- * 164.312) and to NIST SP 800-53 rev 5 controls: what each control supports, and, per requirement,
+ * The mapping of the lake's controls to the HIPAA Security Rule (the technical safeguards of 45 CFR
+ * 164.312, and the administrative safeguards of 164.308 where a control belongs there) and to NIST
+ * SP 800-53 rev 5 controls: what each control supports, and, per requirement,
  * what remains the operator's responsibility.
  *
  * A control cites a requirement only where it implements part of it; none of them alone satisfies a
@@ -11,8 +12,14 @@ import type { Control, FrameworkReference } from './model';
 /** One requirement of a framework, with its official title. */
 export interface FrameworkCitation {
   readonly framework: FrameworkReference['framework'];
-  /** `164.312(a)(1)` or `AC-3`. */
+  /** `164.312(a)(1)`, `164.308(a)(7)(ii)(A)` or `AC-3`. */
   readonly id: string;
+  /**
+   * HIPAA only: `required` or `addressable` for an implementation specification (45 CFR 164.306(d));
+   * `standard` for a standard whose implementation specifications are cited on their own; a standard
+   * without implementation specifications is `required` as such.
+   */
+  readonly specification?: 'standard' | 'required' | 'addressable';
   /** The title in the regulation (HIPAA) or the catalogue (NIST SP 800-53 rev 5). */
   readonly title: string;
   /** What the operator must still do, in one sentence. */
@@ -32,36 +39,44 @@ export interface FrameworkCoverage extends FrameworkCitation {
   readonly controls: readonly CoveringControl[];
 }
 
-const hipaa = (id: string, title: string, operatorResponsibility: string): FrameworkCitation =>
-  ({ framework: 'HIPAA', id: `164.312${id}`, title, operatorResponsibility });
+const hipaa = (id: string, specification: FrameworkCitation['specification'], title: string, operatorResponsibility: string): FrameworkCitation =>
+  ({ framework: 'HIPAA', id: id.startsWith('164.') ? id : `164.312${id}`, specification, title, operatorResponsibility });
 const nist = (id: string, title: string, operatorResponsibility: string): FrameworkCitation =>
   ({ framework: 'NIST 800-53 r5', id, title, operatorResponsibility });
 
 /** Every requirement the report cites, in the order of the regulation and of the catalogue. */
 export const FRAMEWORK_CITATIONS: readonly FrameworkCitation[] = [
-  hipaa('(a)(1)', 'Access control',
+  hipaa('164.308(a)(6)(ii)', 'required', 'Response and reporting (security incident procedures)',
+    'Identify and respond to suspected incidents, mitigate their harmful effects, and document them and their outcome.'),
+  hipaa('164.308(a)(7)(i)', 'standard', 'Contingency plan',
+    'Write the plan for an emergency that damages the lake: what is restored, from where, by whom and how fast.'),
+  hipaa('164.308(a)(7)(ii)(A)', 'required', 'Data backup plan',
+    'Keep retrievable exact copies of the messages outside the bucket (AWS Backup, or replication to another account and region) and test restores.'),
+  hipaa('(a)(1)', 'standard', 'Access control',
     'Decide who gets which institute, review the users and their institutes regularly, and keep AWS account access to the bucket, key and user pool to named administrators.'),
-  hipaa('(a)(2)(i)', 'Unique user identification',
+  hipaa('(a)(2)(i)', 'required', 'Unique user identification',
     'Create one user per person (never a shared mailbox) and remove users who leave.'),
-  hipaa('(a)(2)(ii)', 'Emergency access procedure',
+  hipaa('(a)(2)(ii)', 'required', 'Emergency access procedure',
     'Write and rehearse the break-glass procedure (a role added to the message readers, or to the perimeter statements) and restrict who may change the bucket and key policies.'),
-  hipaa('(a)(2)(iii)', 'Automatic logoff',
+  hipaa('(a)(2)(iii)', 'addressable', 'Automatic logoff',
     'Make the client applications end idle sessions and discard their tokens.'),
-  hipaa('(a)(2)(iv)', 'Encryption and decryption',
+  hipaa('(a)(2)(iv)', 'addressable', 'Encryption and decryption',
     'Restrict who may administer the data key (key policy changes, disabling, deletion) and encrypt every copy of the messages outside the lake.'),
-  hipaa('(b)', 'Audit controls',
+  hipaa('(b)', 'required', 'Audit controls',
     'Turn on CloudTrail management and S3 data events, and review the logs and the lake\'s metrics regularly.'),
-  hipaa('(c)(1)', 'Integrity',
+  hipaa('(c)(1)', 'standard', 'Integrity',
     'Restrict who may change the bucket policy or delete object versions, and back the messages up outside the bucket.'),
-  hipaa('(c)(2)', 'Mechanism to authenticate electronic protected health information',
-    'Record S3 data events in CloudTrail with log file validation, and check stored messages against their senders\' records where corruption matters.'),
-  hipaa('(d)', 'Person or entity authentication',
+  hipaa('(c)(2)', 'addressable', 'Mechanism to authenticate electronic protected health information',
+    'The template shows no such mechanism: versioning keeps earlier versions in the same bucket and a Deny keeps each message\'s source tag, '
+    + 'but neither proves a message unaltered. Add what your risk analysis calls for: S3 checksums (SHA-256) on every PutObject, verified on read; '
+    + 'S3 Object Lock in compliance mode, or a write-once copy; backups outside the bucket; CloudTrail S3 data events with log file validation.'),
+  hipaa('(d)', 'required', 'Person or entity authentication',
     'Verify each person\'s identity before creating their user, and require MFA for the administrators of the AWS account.'),
-  hipaa('(e)(1)', 'Transmission security',
+  hipaa('(e)(1)', 'standard', 'Transmission security',
     'Make clients call the API over current TLS only, and protect messages on their way to the senders\' systems.'),
-  hipaa('(e)(2)(i)', 'Integrity controls',
+  hipaa('(e)(2)(i)', 'addressable', 'Integrity controls',
     'Keep the client side of the connection on TLS with certificate validation.'),
-  hipaa('(e)(2)(ii)', 'Encryption',
+  hipaa('(e)(2)(ii)', 'addressable', 'Encryption',
     'Keep every other path to the messages (exports, downstream pipelines) on TLS.'),
 
   nist('AC-2', 'Account Management',
@@ -102,6 +117,8 @@ export const FRAMEWORK_CITATIONS: readonly FrameworkCitation[] = [
     'Deliver temporary passwords to the right person and have lost authenticator apps reset by an administrator.'),
   nist('IA-5(1)', 'Password-based Authentication',
     'Check that the password policy meets your organisation\'s rules.'),
+  nist('IA-8', 'Identification and Authentication (Non-organizational Users)',
+    'Decide which institutes\' staff may have users, and have the institutes confirm who still works for them.'),
   nist('IA-11', 'Re-authentication',
     'Decide when the client applications ask users to sign in again.'),
   nist('IR-4', 'Incident Handling',
@@ -122,17 +139,19 @@ export const FRAMEWORK_CITATIONS: readonly FrameworkCitation[] = [
     'Encrypt every copy of the messages outside the bucket with keys you control.'),
   nist('SI-4', 'System Monitoring',
     'Watch the flow logs, Cognito\'s risk events and the lake\'s metrics (GuardDuty, alarms) and act on them.'),
+  nist('SI-7', 'Software, Firmware, and Information Integrity',
+    'The template has no integrity verification of stored messages: add S3 checksums verified on read, Object Lock or a write-once copy, and check the handlers\' code and the deployed template for unauthorized change (code signing, drift detection).'),
   nist('SI-12', 'Information Management and Retention',
     'Decide how long messages are kept and delete them by a reviewed procedure when that time is over.'),
 ];
 
-const H = (...ids: string[]): FrameworkReference[] => ids.map((id) => ({ framework: 'HIPAA', id: `164.312${id}` }));
+const H = (...ids: string[]): FrameworkReference[] => ids.map((id) => ({ framework: 'HIPAA', id: id.startsWith('164.') ? id : `164.312${id}` }));
 const N = (...ids: string[]): FrameworkReference[] => ids.map((id) => ({ framework: 'NIST 800-53 r5', id }));
 
 /** The mapping: each control of `checkControls` and the requirements it supports. */
 export const CONTROL_REFERENCES: Readonly<Record<string, readonly FrameworkReference[]>> = {
-  'identity.admin-only-users': [...H('(a)(1)', '(a)(2)(i)'), ...N('AC-2', 'IA-2')],
-  'identity.mfa-required': [...H('(d)'), ...N('IA-2', 'IA-2(2)')],
+  'identity.admin-only-users': [...H('(a)(1)', '(a)(2)(i)'), ...N('AC-2', 'IA-2', 'IA-8')],
+  'identity.mfa-required': [...H('(d)'), ...N('IA-2', 'IA-2(2)', 'IA-8')],
   'identity.password-policy': [...H('(d)'), ...N('IA-5', 'IA-5(1)')],
   'identity.institute-attribute-writers': [...H('(a)(1)'), ...N('AC-3', 'AC-6')],
   'identity.api-authorizer': [...H('(a)(1)', '(d)'), ...N('AC-3', 'AC-17', 'IA-2')],
@@ -140,13 +159,20 @@ export const CONTROL_REFERENCES: Readonly<Record<string, readonly FrameworkRefer
   'identity.revocation-delay': [...H('(a)(1)'), ...N('AC-2', 'AC-3')],
   'identity.threat-protection': [...H('(d)'), ...N('SI-4')],
   'identity.no-unauthenticated-identities': [...H('(a)(1)', '(d)'), ...N('AC-3', 'IA-2')],
+  'identity.institute-role-trust': [...H('(a)(1)', '(d)'), ...N('AC-3', 'AC-6')],
+  'identity.identity-pool-providers': [...H('(a)(1)', '(d)'), ...N('AC-3', 'IA-8')],
+  'identity.identity-pool-role-mapping': [...H('(a)(1)'), ...N('AC-3', 'AC-6')],
+  'identity.principal-tag-mapping': [...H('(a)(1)'), ...N('AC-3', 'AC-16')],
+  'identity.user-pool-triggers': [...H('(a)(1)', '(d)'), ...N('AC-3', 'IA-2')],
+  'identity.app-clients': [...H('(d)'), ...N('IA-2', 'IA-5', 'IA-8')],
   'data-protection.data-key': [...H('(a)(2)(iv)'), ...N('SC-12', 'SC-13')],
   'data-protection.bucket-encryption': [...H('(a)(2)(iv)'), ...N('SC-13', 'SC-28', 'SC-28(1)')],
   'data-protection.refused-encryption-types': [...H('(a)(2)(iv)'), ...N('SC-13', 'SC-28(1)')],
   'data-protection.tls-only': [...H('(e)(1)', '(e)(2)(i)', '(e)(2)(ii)'), ...N('SC-8', 'SC-8(1)', 'SC-13')],
-  'data-protection.versioning': [...H('(c)(1)', '(c)(2)'), ...N('CP-9')],
+  'data-protection.versioning': [...H('(c)(1)'), ...N('CP-9')],
   'data-protection.public-access-block': [...H('(a)(1)'), ...N('AC-3', 'SC-7')],
-  'data-protection.retention-on-deletion': [...H('(c)(1)'), ...N('SI-12')],
+  // Keeping the data when the stack goes is availability (the contingency plan), not integrity.
+  'data-protection.retention-on-deletion': [...H('164.308(a)(7)(i)'), ...N('SI-12')],
   'data-protection.tags-set-once': [...H('(a)(1)', '(c)(1)'), ...N('AC-3', 'AC-16')],
   'network.handlers-in-lake-subnets': [...H('(e)(1)'), ...N('SC-7')],
   'network.isolated-subnets': [...H('(e)(1)'), ...N('SC-7')],
@@ -158,11 +184,11 @@ export const CONTROL_REFERENCES: Readonly<Record<string, readonly FrameworkRefer
   'audit.api-access-logs': [...H('(b)'), ...N('AU-2', 'AU-3', 'AU-12')],
   'audit.log-retention': [...H('(b)'), ...N('AU-11')],
   'audit.log-encryption': [...H('(b)'), ...N('AU-9', 'SC-28')],
-  'audit.cloudtrail': [...H('(b)', '(c)(2)'), ...N('AU-2', 'AU-12')],
+  'audit.cloudtrail': [...H('(b)'), ...N('AU-2', 'AU-12')],
   'audit.config-security-hub': [...H('(b)'), ...N('CA-7', 'SI-4')],
-  // Backups and incident response are HIPAA administrative safeguards (164.308(a)(7) and (a)(6)), not technical ones.
-  'audit.backups': [...N('CP-9')],
-  'audit.incident-response': [...N('IR-4')],
+  // Backups and incident response are HIPAA administrative safeguards (164.308), not technical ones.
+  'audit.backups': [...H('164.308(a)(7)(ii)(A)'), ...N('CP-9')],
+  'audit.incident-response': [...H('164.308(a)(6)(ii)'), ...N('IR-4')],
 };
 
 /** The requirements a control supports; a control missing from the mapping is a programming error. */

@@ -69,7 +69,7 @@ export interface Evidence {
 
 /** A citation of a framework requirement. */
 export interface FrameworkReference {
-  /** `HIPAA` (45 CFR 164.312) or `NIST 800-53 r5`. */
+  /** `HIPAA` (45 CFR 164.312, and 164.308 where a control belongs there) or `NIST 800-53 r5`. */
   readonly framework: 'HIPAA' | 'NIST 800-53 r5';
   /** The citation, such as `164.312(a)(1)` or `AC-3`. */
   readonly id: string;
@@ -138,7 +138,7 @@ export interface LakeReport {
   readonly file: string;
   readonly accessMatrix: AccessMatrix;
   readonly controls: readonly Control[];
-  /** Per HIPAA 164.312 and NIST 800-53 r5 citation: the lake's controls that support it, and the operator's part. */
+  /** Per HIPAA (164.308, 164.312) and NIST 800-53 r5 citation: the lake's controls that support it, and the operator's part. */
   readonly frameworks: readonly FrameworkCoverage[];
 }
 
@@ -160,9 +160,24 @@ export interface NagAcknowledgement {
   readonly constructPath: string;
 }
 
+/** A validation plugin (a cdk-nag pack) that the validation report names. */
+export interface NagPlugin {
+  readonly name: string;
+  /** The version the plugin states; absent when it states none. */
+  readonly version?: string;
+  /** `success` or `failure`, as the validation report says. */
+  readonly conclusion?: string;
+}
+
 /** The cdk-nag section: absent (with a note) when the assembly has no validation report. */
 export interface NagSection {
   readonly validationReport: string | null;
+  /**
+   * The plugins the validation report names, sorted. aws-cdk-lib names only the plugins that
+   * reported a finding (open or acknowledged by aws-cdk-lib): a pack that ran and found nothing
+   * open is not named, so an empty list means the report cannot tell whether any pack ran.
+   */
+  readonly plugins: readonly NagPlugin[];
   /** Why the section is empty or partial, when it is. */
   readonly note?: string;
   /** Findings that were not acknowledged (synthesis fails on them unless the app reports only). */

@@ -5,7 +5,13 @@
  * reason, in the stack metadata of the assembly, which is where they are read from.
  */
 import type { Assembly, ValidationViolationJson } from './assembly';
-import type { NagFinding, NagSection } from './model';
+import type { NagFinding, NagPlugin, NagSection } from './model';
+
+/** Why a validation report that names no plugin says nothing about the packs. */
+export const PACKS_UNKNOWN_NOTE = 'The validation report names no plugin, so this report cannot tell whether any cdk-nag pack ran: aws-cdk-lib writes '
+  + 'validation-report.json on every synthesis and names only the plugins that reported a finding, so a synthesis without any pack '
+  + 'and one whose packs all passed leave the same file. Check the app registers the packs (Validations.of(app).addPlugins(...)); '
+  + 'synthesis then fails on any open finding.';
 
 /** The nag section of an assembly. */
 export function nagSection(assembly: Assembly): NagSection {
@@ -16,10 +22,16 @@ export function nagSection(assembly: Assembly): NagSection {
       note: 'The input has no validation report (validation-report.json beside the templates), so this report has no cdk-nag '
         + 'results: synthesize the app with the cdk-nag packs registered (Validations.of(app).addPlugins(...)) and give the report '
         + 'the whole cdk.out folder.',
+      plugins: [],
       open: [],
       acknowledged: dedupeSorted(assembly.acknowledgements),
     };
   }
+  const plugins: NagPlugin[] = (report.json.pluginReports ?? []).map((plugin) => ({
+    name: plugin.pluginName,
+    ...plugin.pluginVersion ? { version: plugin.pluginVersion } : {},
+    ...plugin.conclusion ? { conclusion: plugin.conclusion } : {},
+  }));
   const open: NagFinding[] = [];
   const acknowledged = [...assembly.acknowledgements];
   for (const plugin of report.json.pluginReports ?? []) {
@@ -35,9 +47,10 @@ export function nagSection(assembly: Assembly): NagSection {
   }
   return {
     validationReport: report.file,
-    ...open.length === 0 && acknowledged.length === 0
-      ? { note: 'The validation report lists no finding, and the assembly records no acknowledgement.' }
-      : {},
+    plugins: [...new Map(plugins.map((plugin) => [JSON.stringify(plugin), plugin])).values()].sort((a, b) => a.name.localeCompare(b.name)),
+    ...plugins.length === 0
+      ? { note: PACKS_UNKNOWN_NOTE }
+      : { note: 'A pack that ran and found nothing open is not named in the validation report: the packs named below are the ones that reported a finding.' },
     open: open.sort((a, b) => a.rule.localeCompare(b.rule) || a.plugin.localeCompare(b.plugin)),
     acknowledged: dedupeSorted(acknowledged),
   };

@@ -74,6 +74,12 @@ describe('GIVEN the default lake', () => {
     ['identity.revocation-delay', 'met', ['HealthDataLakeApiIngest61230BE9', 'Properties.Environment.Variables.CREDENTIAL_CACHE_TTL_SECONDS', '60']],
     ['identity.threat-protection', 'met', [USER_POOL, 'Properties.UserPoolAddOns.AdvancedSecurityMode', 'ENFORCED']],
     ['identity.no-unauthenticated-identities', 'met', ['HealthDataLakeIdentitiesIdentityPool48E67393', 'Properties.AllowUnauthenticatedIdentities', false]],
+    ['identity.institute-role-trust', 'met', null],
+    ['identity.identity-pool-providers', 'met', null],
+    ['identity.identity-pool-role-mapping', 'met', ['HealthDataLakeIdentitiesIdentityPoolDefaultRoleAttachment9F7AF213', 'Properties.RoleMappings', null]],
+    ['identity.principal-tag-mapping', 'met', null],
+    ['identity.user-pool-triggers', 'met', [USER_POOL, 'Properties.LambdaConfig', null]],
+    ['identity.app-clients', 'met', [APP_CLIENT, 'Properties.ExplicitAuthFlows', ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']]],
     ['data-protection.data-key', 'met', ['HealthDataLakeStorageKey86F2ABF5', 'Properties.EnableKeyRotation', true]],
     ['data-protection.bucket-encryption', 'met',
       [DATA_BUCKET, 'Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm', 'aws:kms']],
@@ -249,8 +255,8 @@ describe('GIVEN lakes built with resources the app brings', () => {
     expect(controls['audit.vpc-flow-logs'].status).toBe('operator');
     expect(controls['network.handlers-in-lake-subnets'].status).toBe('met');
     expect(controls['network.s3-endpoint'].status).toBe('met');
-    // Ingest, read, API access and the principal-tag custom resource's function (the flow logs are the operator's).
-    expect(controls['audit.log-retention'].evidence).toHaveLength(4);
+    // Ingest, read, API access and the principal-tag custom resource's function, and the server access log bucket's lifecycle.
+    expect(controls['audit.log-retention'].evidence).toHaveLength(5);
   });
 });
 
@@ -444,7 +450,7 @@ describe('GIVEN the framework mapping', () => {
 
   test('THEN a requirement no control supports is stated as the operator\'s', () => {
     const uncovered = coverage.filter((item) => item.controls.length === 0).map((item) => item.id);
-    expect(uncovered).toEqual(['164.312(a)(2)(ii)', 'IA-2(1)']);
+    expect(uncovered).toEqual(['164.312(a)(2)(ii)', '164.312(c)(2)', 'IA-2(1)', 'SI-7']);
     for (const item of coverage) expect(item.operatorResponsibility).toMatch(/^[A-Z][^]*\.$/);
   });
 
@@ -472,6 +478,7 @@ describe('GIVEN the framework mapping', () => {
   });
 
   test('THEN the log groups and resources counted belong to the lake only', () => {
-    expect(resourcesOfType(DEFAULT_TEMPLATE, 'AWS::Logs::LogGroup')).toHaveLength(DEFAULT['audit.log-retention'].evidence.length);
+    expect(resourcesOfType(DEFAULT_TEMPLATE, 'AWS::Logs::LogGroup'))
+      .toEqual(DEFAULT['audit.log-retention'].evidence.filter((item) => item.property === 'Properties.RetentionInDays').map((item) => item.logicalId).sort());
   });
 });

@@ -3,17 +3,26 @@
  * reads it in a browser or attaches it to an audit. Written from the report's model, like the
  * Markdown, so both say the same; no templating library is needed for a page of tables.
  */
-import type { AccessCell, ComplianceReport, LakeReport, NagSection } from '../model';
-import { evidenceValue, references } from './markdown';
+import type { AccessCell, ComplianceReport, Evidence, LakeReport, NagSection } from '../model';
+import { evidenceValue, plural, pluginText, references, specificationText, verdictSentence } from './markdown';
 
+/**
+ * Every table fits the page (fixed layout, long words and JSON wrap), so nothing is cut or hidden at
+ * 1400 px or on paper; print keeps the colours that mark findings and repeats table headers.
+ */
 const STYLE = [
-  'body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#1b1b1b}',
-  'table{border-collapse:collapse;margin:.5rem 0 1.5rem}',
-  'th,td{border:1px solid #bbb;padding:.3rem .5rem;vertical-align:top;text-align:left}',
+  'body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 1rem;max-width:84rem;color:#1b1b1b;line-height:1.35}',
+  'table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%;table-layout:fixed}',
+  'th,td{border:1px solid #bbb;padding:.3rem .4rem;vertical-align:top;text-align:left;overflow-wrap:anywhere}',
   'th{background:#f0f0f0}',
+  '.matrix{font-size:.8rem}.matrix th:first-child{width:14rem}',
+  '.controls col.control{width:34%}.controls col.status{width:7%}.controls col.evidence{width:43%}.controls col.ref{width:8%}',
+  '.statements col.who{width:22%}.statements col.what{width:22%}.statements col.decision{width:14%}',
   '.allowed{background:#e6f4ea}.denied{background:#f7f7f7}.finding{background:#fde2e1;font-weight:bold}',
   '.met{color:#1e6b30}.not-met{color:#a31515;font-weight:bold}.operator{color:#555}',
-  'code{font-size:.9em}',
+  'code{font-size:.85em;white-space:pre-wrap;overflow-wrap:anywhere}',
+  '@media print{body{margin:0;max-width:none;font-size:9pt}table{page-break-inside:auto}tr{break-inside:avoid}',
+  'thead{display:table-header-group}.allowed,.finding,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}h2,h3{break-after:avoid}}',
 ].join('');
 
 /** The report as an HTML document. */
@@ -24,7 +33,7 @@ export function renderHtml(report: ComplianceReport): string {
       + `(templates: ${report.source.templates.map((file) => `<code>${esc(file)}</code>`).join(', ')}). `
       + 'It reads only the synthesized templates: the access matrix is the decision of an IAM policy evaluation of their statements, '
       + 'the controls cite the resources and properties that show them.</p>',
-    `<p><strong>Verdict: ${esc(report.verdict)}</strong> (${report.findings.length} findings, ${report.lakes.length} lakes).</p>`,
+    `<p>${verdictSentence(report, (text) => `<strong>${esc(text)}</strong>`)}</p>`,
     report.findings.length > 0 ? `<h2>Findings</h2><ul>${report.findings.map((finding) => `<li>${esc(finding)}</li>`).join('')}</ul>` : '',
     ...report.lakes.map(lakeSection),
     nagSection(report.nag),
@@ -36,36 +45,50 @@ export function renderHtml(report: ComplianceReport): string {
 function lakeSection(lake: LakeReport): string {
   const matrix = lake.accessMatrix;
   const cell = (caller: string, operation: string) => matrix.cells.find((c) => c.caller === caller && c.operation === operation);
-  const header = `<tr><th>Caller</th>${matrix.operations.map((operation) => `<th title="${esc(operation.description)}">${esc(operation.label)}</th>`).join('')}</tr>`;
-  const rows = matrix.callers.map((caller) => `<tr><th title="${esc(caller.description)}">${esc(caller.label)}</th>`
+  const label = (axis: readonly { id: string; label: string }[], id: string) => axis.find((entry) => entry.id === id)?.label ?? id;
+  const header = `<thead><tr><th>Caller</th>${matrix.operations.map((operation) => `<th>${esc(operation.label)}</th>`).join('')}</tr></thead>`;
+  const rows = matrix.callers.map((caller) => `<tr><th>${esc(caller.label)}</th>`
     + `${matrix.operations.map((operation) => decisionCell(cell(caller.id, operation.id))).join('')}</tr>`);
+  const statements = matrix.cells.map((c) => `<tr><td>${esc(label(matrix.callers, c.caller))}</td><td>${esc(label(matrix.operations, c.operation))}</td>`
+    + `${decisionCell(c)}<td>${c.statements.length > 0 ? c.statements.map((statement) => `<code>${esc(statement)}</code>`).join('<br>') : 'no statement allows it'}</td></tr>`);
   const controls = lake.controls.map((control) => `<tr><td><strong>${esc(control.title)}</strong><br>${esc(control.detail)}</td>`
     + `<td class="${control.status}">${esc(control.status)}</td>`
-    + `<td>${control.evidence.map((evidence) => `<code>${esc(evidence.logicalId)}</code> <code>${esc(evidence.property)}</code> = `
-      + `<code>${esc(evidenceValue(evidence))}</code>`).join('<br>') || '(outside the template)'}</td>`
+    + `<td>${control.evidence.map(evidenceHtml).join('<br>') || '(outside the template)'}</td>`
     + `<td>${esc(references(control, 'HIPAA'))}</td><td>${esc(references(control, 'NIST 800-53 r5'))}</td></tr>`);
   return [
     `<h2>Lake <code>${esc(lake.name)}</code></h2>`,
     `<p>Stack <code>${esc(lake.stackName)}</code>, template <code>${esc(lake.file)}</code>.</p>`,
     '<h3>Access matrix</h3>',
     '<p>Each cell is the decision of an IAM policy evaluation of the template\'s own statements; a highlighted cell differs from the lake\'s model and is a finding. '
-      + 'Hover a cell for the statements that decided it.</p>',
-    `<table>${header}${rows.join('')}</table>`,
+      + 'The statements that decided each cell follow the matrix.</p>',
+    `<table class="matrix">${header}<tbody>${rows.join('')}</tbody></table>`,
     '<h4>Callers</h4>',
     `<ul>${matrix.callers.map((caller) => `<li><strong>${esc(caller.label)}</strong>: ${esc(caller.description)}</li>`).join('')}</ul>`,
     '<h4>Operations</h4>',
     `<ul>${matrix.operations.map((operation) => `<li><strong>${esc(operation.label)}</strong>: ${esc(operation.description)}</li>`).join('')}</ul>`,
+    '<h4>Deciding statements</h4>',
+    '<table class="statements"><colgroup><col class="who"><col class="what"><col class="decision"><col></colgroup>'
+      + `<thead><tr><th>Caller</th><th>Operation</th><th>Decision</th><th>Decided by</th></tr></thead><tbody>${statements.join('')}</tbody></table>`,
     '<h4>What the evaluation assumed</h4>',
     `<ul>${matrix.assumptions.map((assumption) => `<li>${esc(assumption)}</li>`).join('')}`
       + `<li>Policies evaluated: ${matrix.policies.map((policy) => `<code>${esc(policy)}</code>`).join(', ')}.</li></ul>`,
-    '<h3>Controls</h3>',
-    `<table><tr><th>Control</th><th>Status</th><th>Evidence</th><th>HIPAA</th><th>NIST 800-53 r5</th></tr>${controls.join('')}</table>`,
+    `<h3>Controls</h3><p>${esc(plural(lake.controls.length, 'control'))}: ${esc(String(lake.controls.filter((control) => control.status === 'met').length))} met, `
+      + `${esc(String(lake.controls.filter((control) => control.status === 'not-met').length))} not met, `
+      + `${esc(String(lake.controls.filter((control) => control.status === 'operator').length))} left to the operator.</p>`,
+    '<table class="controls"><colgroup><col class="control"><col class="status"><col class="evidence"><col class="ref"><col class="ref"></colgroup>'
+      + `<thead><tr><th>Control</th><th>Status</th><th>Evidence</th><th>HIPAA</th><th>NIST 800-53 r5</th></tr></thead><tbody>${controls.join('')}</tbody></table>`,
     '<h3>HIPAA and NIST 800-53 mapping</h3>',
-    `<table><tr><th>Requirement</th><th>Controls</th><th>The operator's part</th></tr>${lake.frameworks.map((citation) =>
-      `<tr><td>${citation.framework === 'HIPAA' ? '45 CFR ' : 'NIST '}${esc(citation.id)} ${esc(citation.title)}</td>`
+    '<p>HIPAA implementation specifications are marked required or addressable (45 CFR 164.306(d)); a standard cited with its specifications is marked standard.</p>',
+    `<table><thead><tr><th>Requirement</th><th>Controls</th><th>The operator's part</th></tr></thead><tbody>${lake.frameworks.map((citation) =>
+      `<tr><td>${citation.framework === 'HIPAA' ? '45 CFR ' : 'NIST '}${esc(citation.id)} ${esc(citation.title)}${esc(specificationText(citation))}</td>`
       + `<td>${citation.controls.map((control) => `${esc(control.title)} (<span class="${control.status}">${esc(control.status)}</span>)`).join('<br>')
-        || 'none in the template'}</td><td>${esc(citation.operatorResponsibility)}</td></tr>`).join('')}</table>`,
+        || 'none in the template'}</td><td>${esc(citation.operatorResponsibility)}</td></tr>`).join('')}</tbody></table>`,
   ].join('\n');
+}
+
+function evidenceHtml(evidence: Evidence): string {
+  const value = evidenceValue(evidence);
+  return `<code>${esc(evidence.logicalId)}</code> <code>${esc(evidence.property)}</code> ${value === undefined ? 'is not set' : `= <code>${esc(value)}</code>`}`;
 }
 
 function nagSection(nag: NagSection): string {
@@ -74,17 +97,17 @@ function nagSection(nag: NagSection): string {
     ? `<p>From the validation report <code>${esc(nag.validationReport)}</code> and the acknowledgements the assembly records.</p>`
     : '<p>No validation report: this section has no cdk-nag results.</p>');
   if (nag.note) parts.push(`<blockquote>${esc(nag.note)}</blockquote>`);
-  if (nag.validationReport) {
-    parts.push('<h3>Open findings</h3>');
+  if (nag.plugins.length > 0) {
+    parts.push(`<p>Packs the validation report names: ${esc(nag.plugins.map(pluginText).join('; '))}.</p>`, '<h3>Open findings</h3>');
     parts.push(nag.open.length === 0
-      ? '<p>None: every finding of the packs that ran is fixed or acknowledged.</p>'
-      : `<table><tr><th>Rule</th><th>Severity</th><th>Resources</th><th>Description</th></tr>${nag.open.map((finding) =>
+      ? '<p>The packs named above have no open finding.</p>'
+      : `<table><thead><tr><th>Rule</th><th>Severity</th><th>Resources</th><th>Description</th></tr></thead><tbody>${nag.open.map((finding) =>
         `<tr><td><code>${esc(finding.rule)}</code> (${esc(finding.plugin)})</td><td>${esc(finding.severity)}</td>`
-        + `<td>${finding.resources.map((resource) => `<code>${esc(resource)}</code>`).join('<br>')}</td><td>${esc(finding.description)}</td></tr>`).join('')}</table>`);
+        + `<td>${finding.resources.map((resource) => `<code>${esc(resource)}</code>`).join('<br>')}</td><td>${esc(finding.description)}</td></tr>`).join('')}</tbody></table>`);
   }
   if (nag.acknowledged.length > 0) {
-    parts.push('<h3>Acknowledged findings</h3>', `<table><tr><th>Rule</th><th>Construct</th><th>Reason</th></tr>${nag.acknowledged.map((ack) =>
-      `<tr><td><code>${esc(ack.rule)}</code></td><td><code>${esc(ack.constructPath)}</code></td><td>${esc(ack.reason)}</td></tr>`).join('')}</table>`);
+    parts.push('<h3>Acknowledged findings</h3>', `<table><thead><tr><th>Rule</th><th>Construct</th><th>Reason</th></tr></thead><tbody>${nag.acknowledged.map((ack) =>
+      `<tr><td><code>${esc(ack.rule)}</code></td><td><code>${esc(ack.constructPath)}</code></td><td>${esc(ack.reason)}</td></tr>`).join('')}</tbody></table>`);
   }
   return parts.join('\n');
 }
@@ -92,8 +115,7 @@ function nagSection(nag: NagSection): string {
 function decisionCell(cell: AccessCell | undefined): string {
   if (!cell) return '<td>(not evaluated)</td>';
   const text = cell.decision === 'allowed' ? 'allowed' : `denied (${cell.denial ?? 'implicit'})`;
-  const title = cell.statements.length > 0 ? cell.statements.join('\n') : 'no statement allows it';
-  return `<td class="${cell.finding ? 'finding' : cell.decision}" title="${esc(title)}">${cell.finding ? `⚠ ${text}, expected ${cell.expected}` : text}</td>`;
+  return `<td class="${cell.finding ? 'finding' : cell.decision}">${cell.finding ? `⚠ ${text}, expected ${cell.expected}` : text}</td>`;
 }
 
 function esc(text: string): string {

@@ -1,7 +1,8 @@
 /**
  * The report as Markdown: what a reviewer reads in a pull request or commits beside the app.
  */
-import type { AccessCell, ComplianceReport, Control, Evidence, LakeReport, NagSection } from '../model';
+import type { FrameworkCoverage } from '../frameworks';
+import type { AccessCell, ComplianceReport, Control, Evidence, LakeReport, NagPlugin, NagSection } from '../model';
 
 const CATEGORY_TITLES: Record<Control['category'], string> = {
   'identity': 'Identity',
@@ -19,7 +20,7 @@ export function renderMarkdown(report: ComplianceReport): string {
       + `${report.source.templates.map(code).join(', ')}). It reads only the synthesized templates: the access matrix is the `
       + 'decision of an IAM policy evaluation of their statements, the controls cite the resources and properties that show them.',
     '',
-    `**Verdict: ${report.verdict}** (${plural(report.findings.length, 'finding')}, ${plural(report.lakes.length, 'lake')}).`,
+    `${verdictSentence(report, (text) => `**${text}**`)}`,
     '',
   ];
   if (report.findings.length > 0) {
@@ -90,11 +91,12 @@ function lakeSection(lake: LakeReport): string[] {
     lines.push('');
   }
   lines.push('### HIPAA and NIST 800-53 mapping', '',
-    'For each requirement: the controls of this lake that support it (with their status), and what remains the operator\'s responsibility.', '',
+    'For each requirement: the controls of this lake that support it (with their status), and what remains the operator\'s responsibility. '
+      + 'HIPAA implementation specifications are marked required or addressable (45 CFR 164.306(d)); a standard cited with its specifications is marked standard.', '',
     '| Requirement | Controls | The operator\'s part |', '|---|---|---|');
   for (const citation of lake.frameworks) {
     const controls = citation.controls.map((control) => `${escapeCell(control.title)} (${statusText(control.status)})`).join('<br>');
-    lines.push(`| ${citation.framework === 'HIPAA' ? '45 CFR ' : 'NIST '}${citation.id} ${escapeCell(citation.title)} | `
+    lines.push(`| ${citation.framework === 'HIPAA' ? '45 CFR ' : 'NIST '}${citation.id} ${escapeCell(citation.title)}${specificationText(citation)} | `
       + `${controls || 'none in the template'} | ${escapeCell(citation.operatorResponsibility)} |`);
   }
   lines.push('');
@@ -108,10 +110,11 @@ function nagLines(nag: NagSection): string[] {
     : 'No validation report: this section has no cdk-nag results.');
   lines.push('');
   if (nag.note) lines.push(`> ${nag.note}`, '');
-  if (nag.validationReport) {
+  if (nag.plugins.length > 0) {
+    lines.push(`Packs the validation report names: ${nag.plugins.map(pluginText).join('; ')}.`, '');
     lines.push('### Open findings', '');
     if (nag.open.length === 0) {
-      lines.push('None: every finding of the packs that ran is fixed or acknowledged.', '');
+      lines.push('The packs named above have no open finding.', '');
     } else {
       lines.push('| Rule | Severity | Resources | Description |', '|---|---|---|---|');
       for (const finding of nag.open) {
@@ -149,14 +152,31 @@ function statusText(status: Control['status']): string {
   return status === 'met' ? '**met**' : status === 'not-met' ? '⚠ **not met**' : 'operator';
 }
 
-/** Evidence in a table cell: a long value (a policy document, say) is cut; the JSON report has it whole. */
-export function evidenceValue(evidence: Evidence, limit = 120): string {
-  const value = JSON.stringify(evidence.value) ?? 'null';
-  return value.length > limit ? `${value.slice(0, limit - 1)}…` : value;
+/** Evidence as a reviewer reads it: the value whole (a policy statement is never cut), or that the property is not set. */
+export function evidenceValue(evidence: Evidence): string | undefined {
+  return evidence.value === null || evidence.value === undefined ? undefined : JSON.stringify(evidence.value);
 }
 
 function evidenceText(evidence: Evidence): string {
-  return `${code(evidence.logicalId)} ${code(evidence.property)} = ${code(evidenceValue(evidence))}`;
+  const value = evidenceValue(evidence);
+  return `${code(evidence.logicalId)} ${code(evidence.property)} ${value === undefined ? 'is not set' : `= ${code(value)}`}`;
+}
+
+/** A plugin of the validation report, with its version or the words that it states none, and its conclusion. */
+export function pluginText(plugin: NagPlugin): string {
+  return `${plugin.name} (${plugin.version ? `version ${plugin.version}` : 'version not recorded'})${plugin.conclusion ? `: ${plugin.conclusion}` : ''}`;
+}
+
+/** The verdict, with the findings, the lakes and the controls left to the operator, in one sentence. */
+export function verdictSentence(report: ComplianceReport, strong: (text: string) => string): string {
+  const operator = report.lakes.reduce((count, lake) => count + lake.controls.filter((control) => control.status === 'operator').length, 0);
+  return `${strong(`Verdict: ${report.verdict}`)}: ${plural(report.findings.length, 'finding')} in ${plural(report.lakes.length, 'lake')}, `
+    + `and ${plural(operator, 'control')} ${operator === 1 ? 'is' : 'are'} left to the operator (status operator: outside the template, not checked by this report).`;
+}
+
+/** A HIPAA citation's designation: required or addressable implementation specification, or standard. */
+export function specificationText(citation: FrameworkCoverage): string {
+  return citation.specification ? ` (${citation.specification})` : '';
 }
 
 /** The control's citations of one framework, comma-separated. */
@@ -175,6 +195,6 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-function plural(count: number, noun: string): string {
+export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
