@@ -56,7 +56,7 @@ describe('GIVEN a lake with a message reader named at construction and one grant
       Sid: 'DenyReadingMessagesOutsideThePerimeter',
       Effect: 'Deny',
       Principal: { AWS: '*' },
-      Action: ['s3:GetObject*', 's3:ListMultipartUploadParts'],
+      Action: MESSAGE_READ_ACTIONS,
       Resource: objects,
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': perimeter } },
     });
