@@ -545,10 +545,16 @@ class LakeEvaluation {
       const on = kind === 'key' ? 'the data key, used directly (not through S3)'
         : `a stored message of ${kind === 'own' ? 'its own' : 'the other'} institute (${institute}/msg1, tagged ${SOURCE_TAG}=${institute})`;
       const decided = [...statements].sort();
+      // The resource to fix: the template's policy that allowed (or denied) it, else the resource policy that should have denied it.
+      const resourcePolicy = kind === 'key' ? this.institutePolicies.keyPolicyName : this.institutePolicies.bucketPolicyName;
+      const ofTemplate = decided.map((statement) => statement.split(' ')[0]).filter((policy) => policy !== ACCOUNT_PRINCIPAL_POLICY)
+        // An endpoint policy only lets requests through: the policy that granted comes first.
+        .sort((a, b) => Number(a === this.institutePolicies.s3Endpoint?.name) - Number(b === this.institutePolicies.s3Endpoint?.name));
+      const unguarded = decision === 'allowed' && resourcePolicy && !ofTemplate.includes(resourcePolicy) ? `, and no statement of ${resourcePolicy} denies it` : '';
       return {
-        resource: decided[0]?.split(' ')[0] ?? this.part('institute-role'),
+        resource: ofTemplate[0] ?? resourcePolicy ?? this.part('institute-role'),
         detail: `${caller.axis.label}: ${abbreviated(actions)} on ${on} ${actions.length === 1 ? 'is' : 'are'} ${decision}, where the lake's model says `
-          + `${decision === 'allowed' ? 'denied' : 'allowed'} (decided by ${decided.length ? decided.join('; ') : 'no statement'}).`,
+          + `${decision === 'allowed' ? 'denied' : 'allowed'} (decided by ${decided.length ? decided.join('; ') : 'no statement'}${unguarded}).`,
       };
     });
   }
@@ -591,7 +597,7 @@ class LakeEvaluation {
     if (created.length === 0) return [];
     const decided = [...statements].sort();
     return [{
-      resource: decided.find((statement) => statement.includes(' Allow '))?.split(' ')[0] ?? this.part('institute-role'),
+      resource: decided.map((statement) => statement.split(' ')[0]).find((policy) => policy !== this.institutePolicies.s3Endpoint?.name) ?? this.part('institute-role'),
       detail: `${caller.axis.label}: creates messages outside its own prefix ${own}/, at the keys ${abbreviated(created)}, where the lake's model says denied `
         + `(a writer can pre-create another institute's message keys and have their real messages refused as duplicates; decided by ${decided.join('; ')}).`,
     }];
