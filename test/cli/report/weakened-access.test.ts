@@ -190,7 +190,7 @@ describe('GIVEN the write prefix widened', () => {
       for (const sid of ['CreateOwnInstituteMessages', 'TagOwnInstituteMessagesOnCreate']) statementWithSid(statements, sid).Resource = objects();
       withoutSid(statements, 'DenyWritingOutsideOwnPrefix');
     });
-    expectFailNaming(report, policy, /User of institute A, write only: creates messages outside its own prefix A\/, at the keys "B\/new", "new", "A", .*where the lake's model says denied/);
+    expectFailNaming(report, policy, /User of institute A, read and write: creates messages outside its own prefix A\/, at the keys "B\/new", "new", "A", .*where the lake's model says denied/);
     const [finding] = accessFindings(report).filter((f) => f.includes('User of institute B, read and write: creates messages outside'));
     expect(finding).toContain('"A/new"');
   });
