@@ -485,8 +485,9 @@ class LakeEvaluation {
     }
     // One writer per write institute that the model lets create (through the lake's endpoint); a writer outside
     // the VPC is denied every create by its cells.
-    const writers = this.callers.filter((c) => c.principalTags[WRITE_PRINCIPAL_TAG] !== undefined && c.allowed.includes('create-own'))
-      .filter((c, index, all) => all.findIndex((other) => other.principalTags[WRITE_PRINCIPAL_TAG] === c.principalTags[WRITE_PRINCIPAL_TAG]) === index);
+    const writeTag = (caller: CallerDefinition) => caller.principalTags[WRITE_PRINCIPAL_TAG];
+    const writers = this.callers.filter((c) => writeTag(c) !== undefined && c.allowed.includes('create-own'))
+      .filter((c, index, all) => all.findIndex((other) => writeTag(other) === writeTag(c)) === index);
     for (const caller of writers) {
       findings.push(...await this.createsOutsideOwnPrefix(caller));
     }

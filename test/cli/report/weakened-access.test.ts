@@ -322,8 +322,8 @@ describe('GIVEN harmless changes to the lake\'s template', () => {
   test('WHEN the statements of every policy and the resources are reordered THEN the report stays pass', async () => {
     const report = await reportOn((t) => {
       for (const resource of Object.values(t.Resources)) {
-        for (const document of [resource.Properties?.PolicyDocument, resource.Properties?.KeyPolicy]) {
-          if (Array.isArray(document?.Statement)) document.Statement.reverse();
+        for (const policyDocument of [resource.Properties?.PolicyDocument, resource.Properties?.KeyPolicy]) {
+          if (Array.isArray(policyDocument?.Statement)) policyDocument.Statement.reverse();
         }
       }
       t.Resources = Object.fromEntries(Object.entries(t.Resources).reverse());
