@@ -739,13 +739,18 @@ function allowPatternsFor(simulator: LakePolicySimulator): (action: string) => b
   return (action) => patterns.some((pattern) => actionMatches(pattern, action));
 }
 
-/** Whether a resource policy's principal names the caller itself (not its account, which only delegates to the identity policies). */
+/**
+ * Whether a resource policy's principal could name the caller: everyone, the caller itself, or, for
+ * a caller of another account, its account (which grants with the caller's identity policy). In the
+ * resource's own account, naming the account only delegates to the identity policies, already counted.
+ */
 function namesCaller(principal: unknown, simulator: LakePolicySimulator): boolean {
   if (principal === '*') return true;
   const aws = [(principal as { AWS?: unknown } | undefined)?.AWS ?? []].flat().map(String);
   const caller = simulator.policies.principal?.principalArn ?? simulator.policies.roleArn;
+  const account = simulator.policies.principal?.account ?? simulator.resourceAccount;
   return aws.some((value) => value === '*' || value === caller || value === simulator.principalArn
-    || (simulator.policies.principal?.type === 'Account' && (value === caller || value === simulator.policies.principal.account)));
+    || (account !== simulator.resourceAccount && (value === account || value.includes(`:${account}:`))));
 }
 
 /** Request context of a request that carries a tag set (`x-amz-tagging` / `Tagging`). */
