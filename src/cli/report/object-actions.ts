@@ -76,7 +76,7 @@ async function readCatalogue(): Promise<ObjectActionCatalogue> {
 
 function kindOf(name: string, accessLevel: string): ObjectActionKind {
   if (/^Delete/.test(name)) return 'delete';
-  if (/Tagging/.test(accessLevel) || /Tagging$|^ReplicateTags$/.test(name)) return 'tag';
+  if (/Tagging/.test(accessLevel)) return 'tag';
   if (/^(Read|List)/.test(accessLevel)) return 'read';
   return 'write';
 }
