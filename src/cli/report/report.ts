@@ -71,6 +71,7 @@ function lakeFindings(lake: LakeReport): string[] {
     ...cells.filter((cell) => cell.finding).map((cell) =>
       `Lake ${lake.name}: ${label(callers, cell.caller)}: ${label(operations, cell.operation)} is ${cell.decision}, `
       + `where the lake's model says ${cell.expected} (decided by ${cell.statements.length > 0 ? cell.statements.join('; ') : 'no statement'}).`),
+    ...(lake.accessMatrix.findings ?? []).map((finding) => `Lake ${lake.name}: ${finding.detail}`),
     ...lake.controls.filter((control) => control.status === 'not-met').map((control) =>
       `Lake ${lake.name}: ${control.title.replace(/\.$/, '')}: not met. ${control.detail}`),
   ];

@@ -95,6 +95,9 @@ const DEFAULT_LAKE: Record<MatrixCallerId, Outcome[]> = {
   'no-institute': ['implicit', 'implicit', 'implicit', 'implicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
   'identity-pool-outside-vpc': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit'],
   'account-principal': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'allowed', 'explicit'],
+  'account-user': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'allowed', 'explicit'],
+  'account-root': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'allowed', 'explicit'],
+  'other-account-role': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit', 'explicit'],
   'ingest-handler-role': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit', 'explicit'],
   'read-handler-role': ['explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'explicit', 'implicit', 'explicit'],
 };
@@ -118,8 +121,9 @@ describe('GIVEN the default lake', () => {
     }
   });
 
-  test('WHEN its matrix is evaluated THEN no cell is a finding', () => {
+  test('WHEN its matrix is evaluated THEN no cell is a finding, and no check beyond the cells finds anything', () => {
     expect(findingsOf(matrix)).toEqual([]);
+    expect(matrix.findings).toEqual([]);
   });
 
   const defaultCells = MATRIX_CALLER_IDS.flatMap((caller) =>
@@ -215,7 +219,11 @@ describe('GIVEN the other supported configurations', () => {
 
     // The bucket's own key keeps CDK's default key policy (the account's IAM decides): an
     // administrator can decrypt with it outside S3. The bucket policy keeps the messages closed.
-    expect(findingsOf(matrix)).toEqual(['account-principal x use-key-directly: allowed']);
+    expect(findingsOf(matrix)).toEqual([
+      'account-principal x use-key-directly: allowed',
+      'account-root x use-key-directly: allowed',
+      'account-user x use-key-directly: allowed',
+    ]);
     expect(cellOf(matrix, 'account-principal', 'use-key-directly').statements)
       .toEqual(['AssumedAdministratorAccess Allow #1', `${lake.parts['data-key']} Allow #1`]);
     expect(matrix.policies).toContain(`bucket-policy ${lake.parts['data-bucket-policy']}`);
@@ -234,20 +242,14 @@ describe('GIVEN the other supported configurations', () => {
 
     // Without the bucket policy and the key policy (not in the template) nothing keeps an
     // administrator away from the messages: the honest result of evaluating the template alone.
-    expect(findingsOf(matrix)).toEqual([
-      'account-principal x create-other: allowed',
-      'account-principal x create-own: allowed',
-      'account-principal x delete: allowed',
-      'account-principal x overwrite: allowed',
-      'account-principal x read-other: allowed',
-      'account-principal x read-own: allowed',
-      'account-principal x retag: allowed',
-    ]);
+    const opened = ['create-other', 'create-own', 'delete', 'overwrite', 'read-other', 'read-own', 'retag'];
+    expect(findingsOf(matrix)).toEqual(['account-principal', 'account-root', 'account-user']
+      .flatMap((caller) => opened.map((operation) => `${caller} x ${operation}: allowed`)));
     // A KMS key is used only if its key policy allows it (directly or by delegating to IAM): with
     // no key policy to evaluate, nothing allows; the assumptions say it was not evaluated.
     expect(cellOf(matrix, 'account-principal', 'use-key-directly')).toMatchObject({ decision: 'denied', denial: 'implicit', statements: [] });
     // The institute role's own policy still holds for the institute users, also outside the VPC.
-    for (const caller of MATRIX_CALLER_IDS.filter((c) => c !== 'account-principal')) {
+    for (const caller of MATRIX_CALLER_IDS.filter((c) => !['account-principal', 'account-user', 'account-root'].includes(c))) {
       expect({ caller, outcomes: MATRIX_OPERATION_IDS.map((operation) => cellOf(matrix, caller, operation).decision) })
         .toEqual({ caller, outcomes: MATRIX_OPERATION_IDS.map((operation) => expectedDecision(caller, operation)) });
     }
