@@ -146,7 +146,22 @@ step "venv $venv"
 rm -rf "$venv"
 # --system-site-packages: Debian's attrs, cattrs (python3-cattr) and dateutil.
 $PYTHON -m venv --system-site-packages "$venv"
-"$venv/bin/pip" install --quiet --no-deps --no-index "$cache"/*.whl
+# The dependency wheels are installed once per key into the cache's site-packages (about a minute and a half
+# for aws-cdk-lib); each venv reaches them through a .pth file, ahead of Debian's packages.
+if [ ! -f "$cache/site-packages/complete" ]; then
+  step "installing the dependency wheels into $cache/site-packages (once per key)"
+  rm -rf "$cache/site-packages.partial"
+  "$venv/bin/pip" install --quiet --no-deps --no-index --target "$cache/site-packages.partial" "$cache"/*.whl
+  touch "$cache/site-packages.partial/complete"
+  rm -rf "$cache/site-packages" && mv "$cache/site-packages.partial" "$cache/site-packages"
+fi
+echo "$cache/site-packages" >"$("$venv/bin/python" -c 'import site; print(site.getsitepackages()[0])')/cdk-health-data-lake-dependencies.pth"
+# typing_extensions too must come from the cache, not from Debian (4.4 is too old for the generated code).
+"$venv/bin/python" - "$cache/site-packages" <<'EOF' || fail "the venv does not import the dependency wheels of $cache/site-packages."
+import sys, jsii, typing_extensions, aws_cdk, constructs, cdk_nag
+for module in (jsii, typing_extensions, aws_cdk, constructs, cdk_nag):
+    assert module.__file__.startswith(sys.argv[1] + "/"), f"{module.__name__} comes from {module.__file__}"
+EOF
 # pip check also reports Debian packages seen through --system-site-packages: fail only on ours.
 check="$("$venv/bin/pip" check 2>&1 || true)"
 if grep -Eiq '^(jsii|cattrs|attrs|typeguard|publication|python-dateutil|typing.extensions|constructs|aws-cdk|cdk-nag)' <<<"$check"; then

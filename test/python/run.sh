@@ -50,13 +50,15 @@ synth_python() { CDK_OUTDIR="$2" "$venv/bin/python" "$1"; }
 synth_typescript() { CDK_OUTDIR="$2" TS_NODE_PROJECT=tsconfig.dev.json TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register test/python/synth-typescript.ts "$1"; }
 twins() {  # $1 = name, $2 = Python app, $3 = TypeScript app
   local out="$work/cdk.out/$1"
-  run "$1: the Python app synthesizes" synth_python "$2" "$out/python"
+  # Side by side: each synthesis is mostly one process on one core.
+  run "$1: the Python app synthesizes" synth_python "$2" "$out/python" &
   run "$1: the TypeScript app synthesizes" synth_typescript "$3" "$out/typescript"
+  wait
   run "$1: templates compared" "$venv/bin/python" test/python/compare.py "$1" "$out/python" "$out/typescript"
 }
 : >"$work/run.log"
 
-echo "test:python: the package's description (the PyPI page) of $(basename "$wheel")"
+echo "test:python: the package's description (the PyPI page) of $(basename "$wheel") ($(date +%T))"
 run "the description's examples written out" "$venv/bin/python" test/python/description.py "$wheel" README.md "$work/examples"
 for python in "$work"/examples/*.py; do
   name="description example $(basename "$python" .py)"
@@ -67,12 +69,12 @@ for python in "$work"/examples/*.py; do
   fi
 done
 
-echo "test:python: the apps of test/python/apps"
+echo "test:python: the apps of test/python/apps ($(date +%T))"
 for python in test/python/apps/*.py; do
   twins "$(basename "$python" .py) app" "$python" "${python%.py}.ts"
 done
 
-echo "test:python: invalid props"
+echo "test:python: invalid props ($(date +%T))"
 run "invalid props checked" "$venv/bin/python" test/python/invalid_props.py
 
 passed="$(grep -c '^ok - ' "$report" || true)"

@@ -39,7 +39,9 @@ const deadLetters = new sqs.Queue(stack, 'EventsDlq', {
   encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true,
 });
 const queue = new sqs.Queue(stack, 'Events', {
-  encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true,
+  encryption: sqs.QueueEncryption.KMS,
+  encryptionMasterKey: key,
+  enforceSSL: true,
   deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },
 });
 lake.onMessageStored('MessageStored', { target: new targets.SqsQueue(queue) });
