@@ -172,8 +172,8 @@ project.eslint?.addOverride({
 project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('example/**/*.ts');
 project.tsconfigDev.addInclude('benchmark/**/*.ts');
-project.npmignore?.exclude('/example/', '/benchmark/', '/.ci/', '/tsconfig.dev.json');
-project.gitignore.exclude('/cdk.out/', '/example/cdk.out/');
+project.npmignore?.exclude('/example/', '/benchmark/', '/.ci/', '/tsconfig.dev.json', '/rosetta/', '/.jsii.tabl.json');
+project.gitignore.exclude('/cdk.out/', '/example/cdk.out/', '/.jsii.tabl.json');
 
 // The main job: synthesize the example app and print a summary of what it created and of the
 // compliance checks (cdk-nag AwsSolutions, HIPAA Security and NIST 800-53 rev 5).
@@ -202,15 +202,32 @@ for (const script of ['parse', 'handler', 'bundles']) {
 
 // Python packaging without PyPI: generate the Python sources with jsii-pacmak, then build the
 // wheel and sdist with Debian's python3-build (no isolated venv, so nothing is downloaded).
+// The package's description (its PyPI page) is the README with every TypeScript example in Python:
+// jsii-rosetta translates them (compiled against the assembly, so props become keyword arguments), then
+// rosetta/python-examples.js puts in the hand-written Python of rosetta/*.py where a translation would not run
+// and ends each whole app with `app.synth()`; pacmak fails on an example left untranslated.
+const ROSETTA_TABLET = '.jsii.tabl.json';
 const packagePython = project.tasks.tryFind('package:python');
 if (packagePython) {
   packagePython.reset();
-  packagePython.exec('rm -rf dist/.pysrc dist/python');
-  packagePython.exec('jsii-pacmak -v --target python --code-only --outdir dist/.pysrc');
+  packagePython.exec(`rm -rf dist/.pysrc dist/python ${ROSETTA_TABLET}`);
+  packagePython.exec('jsii-rosetta extract --compile');
+  packagePython.exec(`node rosetta/python-examples.js ${ROSETTA_TABLET}`);
+  packagePython.exec(
+    `jsii-pacmak -v --target python --code-only --rosetta-tablet ${ROSETTA_TABLET} --rosetta-unknown-snippets fail --outdir dist/.pysrc`,
+  );
   packagePython.exec(
     '/usr/bin/python3 -m build --no-isolation --skip-dependency-check --outdir dist/python dist/.pysrc/python',
   );
 }
+
+// The Python package, proven: the wheel of package:python installed in a venv built without PyPI (from the
+// python-jsii-kit beside the repository), every Python example of its description and the apps of
+// test/python/apps synthesized and compared with the same apps in TypeScript (test/python/run.sh says how).
+project.addTask('test:python', {
+  description: 'Install the Python wheel in a venv built without PyPI, synthesize the Python examples and apps, and compare each template with its TypeScript twin',
+  exec: 'test/python/run.sh',
+});
 
 // The deployable integration test (test/NAME.integ.ts): its snapshot is synthesized by running the app
 // with CDK_OUTDIR set, which needs no cdk CLI (the app sets the context the CLI would), so `test`
