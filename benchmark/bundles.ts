@@ -1,12 +1,14 @@
 /**
  * Size of each handler bundle and its cold import time (a new Node.js process requiring the
  * bundle, measured over several runs), and the size of the operator's command-line tool and the
- * time of `cdk-health-data-lake --help` (a whole process). Run `npx projen bundle` first.
+ * time of `cdk-health-data-lake --help` (a whole process), and the time of the compliance report on the
+ * example app's assembly. Run `npx projen bundle` (and `npx projen example`) first.
  *
  *   npx ts-node --project tsconfig.dev.json benchmark/bundles.ts
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 
@@ -57,3 +59,20 @@ console.log(
   `${'cli/main'.padEnd(22)} ${(cli.length / 1024).toFixed(1).padStart(10)}  ${(zlib.gzipSync(cli).length / 1024).toFixed(1).padStart(10)}` +
   `  ${median(helpTimes).toFixed(1).padStart(20)}  ${Math.min(...helpTimes).toFixed(1).padStart(8)}  ${Math.max(...helpTimes).toFixed(1).padStart(8)}`,
 );
+
+// The compliance report on the example app's assembly (`npx projen example` writes it), a whole process:
+// reading the templates, the access matrix's policy simulations, the controls and the Markdown.
+const exampleAssembly = path.join(__dirname, '..', 'example', 'cdk.out');
+if (fs.existsSync(exampleAssembly)) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'report-bench-')), 'report.md');
+  const REPORT_RUNS = 5;
+  const reportTimes = Array.from({ length: REPORT_RUNS }, () => {
+    const started = process.hrtime.bigint();
+    execFileSync(process.execPath, [cliBundle, 'report', exampleAssembly, '--out', out], { stdio: 'pipe' });
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  });
+  console.log(`\ncompliance report of example/cdk.out (${REPORT_RUNS} runs)  p50 (ms)  min (ms)  max (ms)`);
+  console.log(`${'report --out report.md'.padEnd(43)} ${median(reportTimes).toFixed(0).padStart(8)}  ${Math.min(...reportTimes).toFixed(0).padStart(8)}  ${Math.max(...reportTimes).toFixed(0).padStart(8)}`);
+} else {
+  console.log('\ncompliance report: no example/cdk.out (run `npx projen example` first), not measured');
+}
