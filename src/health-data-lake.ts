@@ -332,7 +332,10 @@ export interface HealthDataLakeProps {
   readonly lookupSupportedAzs?: boolean;
 
   /**
-   * How long the handler, API access and VPC flow logs are kept, and the logs of the function that sets the principal-tag mapping.
+   * How long the lake's log groups keep their logs.
+   *
+   * They are the handlers', the API access logs, the VPC flow logs and the logs of the function that sets the
+   * principal-tag mapping.
    *
    * Allowed: a member of `logs.RetentionDays`.
    *
@@ -411,7 +414,12 @@ export class HealthDataLake extends Construct {
    * The handlers exchange the callers' ID tokens for credentials through it.
    */
   public readonly cognitoIdentityEndpoint: ec2.IInterfaceVpcEndpoint;
-  /** The KMS key that encrypts the handler, API access and flow logs, and the logs of the function that sets the principal-tag mapping. */
+  /**
+   * The KMS key that encrypts the lake's log groups.
+   *
+   * They are the handlers', the API access logs, the VPC flow logs and the logs of the function that sets
+   * the principal-tag mapping.
+   */
   public readonly logsKey: kms.IKey;
   /**
    * The lake's name in its logs, metrics and API.
