@@ -1,4 +1,4 @@
-import { Annotations, Lazy, Resource, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import { Annotations, Lazy, Resource, Stack, Token, TokenComparison, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -361,7 +361,7 @@ export class DataPerimeter extends Construct {
 
   /** A policy the app attached to the institute role that does not touch the lake: its allows are every user's. */
   private warnOfInstituteRolePolicy(what: string): void {
-    if (this.warned.has(what)) return;
+    if (this.warned.has(what) || acknowledgedByValidations(this.props.instituteAccessRole, INSTITUTE_ROLE_POLICY_WARNING)) return;
     this.warned.add(what);
     Annotations.of(this.props.instituteAccessRole).addWarningV2(INSTITUTE_ROLE_POLICY_WARNING,
       `${what} is attached to the institute access role: every user of the identity pool can take the role's credentials ` +
@@ -382,6 +382,19 @@ export class DataPerimeter extends Construct {
       this.warnOfInstituteRolePolicy(`The managed policy ${shown(arn)}`);
     }
   }
+}
+
+/**
+ * Whether `Validations.of(scope or a parent).acknowledge({ id })` acknowledged the warning `id`. The warning
+ * is given at validation, after the app's acknowledgements: aws-cdk-lib from 2.27x applies them to such late
+ * warnings itself, but the floor (2.270) only removes the warnings that already exist. Both record the
+ * acknowledgement in the construct's metadata, which is read here (a plain Annotations acknowledgement is
+ * honoured by addWarningV2 itself).
+ */
+function acknowledgedByValidations(scope: IConstruct, id: string): boolean {
+  return scope.node.scopes.some((construct) => construct.node.metadata
+    .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .some((entry) => Object.keys((entry.data ?? {}) as Record<string, unknown>).some((key) => key === id || key.endsWith(`::${id}`))));
 }
 
 /** The id of the warning about a policy attached to the institute role by the app. */
